@@ -58,6 +58,7 @@ type Emulator struct {
 	fetch   *runtime.InProcessTransport
 	mux     *http.ServeMux
 	closers []func() error
+	extra   []extraListener
 
 	// The services, one field each. Each service's wiring lives in
 	// emulator/<svc>.go (open<Svc>, and its routes).
@@ -251,4 +252,20 @@ func (e *Emulator) handleHealth(w http.ResponseWriter, r *http.Request) {
 		"env":       e.opts.Config.Env,
 		"bindings":  bindings,
 	})
+}
+
+// Surface is one HTTP surface of the main listener.
+type Surface struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// Surfaces lists what the main listener serves, given its base URL.
+func (e *Emulator) Surfaces(base string) []Surface {
+	out := []Surface{
+		{"Cloudflare REST API", base + "/client/v4"},
+	}
+	out = append(out, e.surfaces(base)...)
+	out = append(out, Surface{"Console (health)", base + "/_edge/health"})
+	return out
 }

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"jobmatch-edge/emulator"
+)
+
+// printBanner says, once, what is served where.
+func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulator.Listener) {
+	o := em.Options()
+	cfgName := o.Config.Path
+	env := o.Config.Env
+	if env == "" {
+		env = "(top level)"
+	}
+	fmt.Fprintf(w, "edge %s: Cloudflare, offline, serving %s (env %s, config %s)\n", version, o.Config.Name, env, cfgName)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  listening\t%s\n", base)
+	fmt.Fprintf(tw, "  state\t%s\n", stateLabel(o.StateDir, o.InMemory))
+	fmt.Fprintf(tw, "  account\t%s\n", o.AccountID)
+	fmt.Fprintln(tw, "  bindings")
+	for _, b := range em.Bindings() {
+		detail := b.ID
+		if b.Details != "" {
+			if detail != "" {
+				detail += "  "
+			}
+			detail += "(" + b.Details + ")"
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\n", kindLabel(b.Kind), b.Name, detail)
+	}
+	fmt.Fprintln(tw, "  surfaces")
+	for _, s := range em.Surfaces(base) {
+		fmt.Fprintf(tw, "    %s\t%s\n", s.Name, s.URL)
+	}
+	for _, x := range extra {
+		line := x.URL
+		if x.Note != "" {
+			line += "  " + x.Note
+		}
+		fmt.Fprintf(tw, "    %s\t%s\n", x.Name, line)
+	}
+	tw.Flush()
+}
+
+func kindLabel(kind string) string {
+	switch kind {
+	case "kv":
+		return "KV"
+	case "d1":
+		return "D1"
+	case "r2":
+		return "R2"
+	case "ai":
+		return "AI"
+	default:
+		return strings.ToUpper(kind[:1]) + kind[1:]
+	}
+}

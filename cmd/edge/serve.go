@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"jobmatch-edge/emulator"
+	"jobmatch-edge/runtime"
+)
+
+// serveFlags are `edge serve`'s flags.
+type serveFlags struct {
+	common
+	addr      string
+	inMemory  bool
+	sync      bool
+	apiToken  string
+	accountID string
+	logFormat string
+	logLevel  string
+
+	aiBackend      string
+	ollamaURL      string
+	aiModelMap     string
+	openaiUpstream string
+
+	s3Addr            string
+	r2AccessKeyID     string
+	r2SecretAccessKey string
+
+	noMigrate bool
+}
+
+// drainTimeout bounds how long a shutdown waits for in-flight requests.
+const drainTimeout = 10 * time.Second
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var f serveFlags
+	fs := newFlagSet("serve", "edge [serve] [flags]", stderr)
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "address to listen on (a non-loopback address requires --api-token)")
+	f.common.register(fs)
+	fs.BoolVar(&f.inMemory, "in-memory", false, "keep all state in memory (nothing is written to --state-dir)")
+	fs.BoolVar(&f.sync, "sync", false, "fsync every write (power-loss durability; slower)")
+	fs.StringVar(&f.apiToken, "api-token", "", "bearer token the Cloudflare REST API and the console demand (required off loopback)")
+	fs.StringVar(&f.accountID, "account-id", "", "account id of the REST API paths (default: the config's CLOUDFLARE_ACCOUNT_ID var)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.aiBackend, "ai-backend", "auto", "Workers AI backend: auto (Ollama if it answers, else builtin), ollama or builtin")
+	fs.StringVar(&f.ollamaURL, "ollama-url", "", "Ollama server URL (default: $OLLAMA_HOST, else http://127.0.0.1:11434)")
+	fs.StringVar(&f.aiModelMap, "ai-model-map", "", "Workers AI model to Ollama model overrides, e.g. @cf/baai/bge-base-en-v1.5=nomic-embed-text,...")
+	fs.StringVar(&f.openaiUpstream, "openai-upstream", "builtin", "AI Gateway openai provider upstream: builtin, ollama or a base URL (https://api.openai.com/v1)")
+	fs.StringVar(&f.s3Addr, "s3-addr", "127.0.0.1:8789", "address of R2's S3-compatible listener")
+	fs.StringVar(&f.r2AccessKeyID, "r2-access-key-id", "", "access key id the S3 listener accepts (default: a local stand-in, printed at start)")
+	fs.StringVar(&f.r2SecretAccessKey, "r2-secret-access-key", "", "secret access key the S3 listener accepts (default: a local stand-in, printed at start)")
+	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending D1 migrations at start")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q (flags start with --)", fs.Args())
+	}
+	logger, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	if err := checkExposure(f.addr, f.apiToken); err != nil {
+		return err
+	}
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	opts := emulator.Options{
+		Config: cfg, StateDir: f.stateDir, InMemory: f.inMemory, Sync: f.sync,
+		AccountID: f.accountID, APIToken: f.apiToken, Version: version,
+		Clock: runtime.SystemClock{}, Logger: logger,
+		AIBackend: f.aiBackend, OllamaURL: f.ollamaURL, OpenAIUpstream: f.openaiUpstream,
+		S3Addr: f.s3Addr, R2AccessKeyID: f.r2AccessKeyID, R2SecretAccessKey: f.r2SecretAccessKey,
+		NoMigrate: f.noMigrate,
+	}
+	if f.aiModelMap != "" {
+		if opts.AIModelMap, err = parseModelMap(f.aiModelMap); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (is another edge or wrangler dev running? pick another --addr)", f.addr, err)
+	}
+	defer ln.Close()
+	em, err := emulator.New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer em.Close()
+	base := "http://" + ln.Addr().String()
+	em.Fetch().AddHost(ln.Addr().String())
+	srv := &http.Server{Handler: em.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	servers := []*http.Server{srv}
+	listeners := []net.Listener{ln}
+	extra, err := em.ExtraListeners()
+	if err != nil {
+		return err
+	}
+	for _, x := range extra {
+		servers = append(servers, x.Server)
+		listeners = append(listeners, x.Listener)
+	}
+	printBanner(stdout, em, base, extra)
+	logger.Info("edge started", "addr", ln.Addr().String(), "env", cfg.Env, "state_dir", stateLabel(f.stateDir, f.inMemory), "version", version)
+
+	errc := make(chan error, len(servers))
+	for i := range servers {
+		go func(s *http.Server, l net.Listener) {
+			if err := s.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}(servers[i], listeners[i])
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	}
+	logger.Info("shutting down: draining in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			logger.Warn("shutdown", "err", err)
+		}
+	}
+	if err := em.Close(); err != nil {
+		return fmt.Errorf("closing stores: %w", err)
+	}
+	logger.Info("stores closed cleanly")
+	return nil
+}
+
+func stateLabel(dir string, inMemory bool) string {
+	if inMemory {
+		return "in memory (nothing persisted)"
+	}
+	return dir
+}
+
+// checkExposure refuses a listen address off loopback unless a token guards it.
+func checkExposure(addr, token string) error {
+	if token != "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w (use host:port, e.g. 127.0.0.1:8787)", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	shown := host
+	if shown == "" {
+		shown = "all interfaces"
+	}
+	return fmt.Errorf("refusing to listen on %s (%s) without --api-token: edge serves your local data and the Cloudflare REST API unauthenticated, so off loopback it must be guarded; pass --api-token TOKEN (or EDGE_API_TOKEN), or listen on 127.0.0.1", addr, shown)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: use text or json", format)
+	}
+}
+
+// parseModelMap reads "model=ollama-model,model2=..." pairs.
+func parseModelMap(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("--ai-model-map: %q is not MODEL=OLLAMA_MODEL", pair)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}

@@ -1,0 +1,7 @@
+package emulator
+
+// surfaces lists the surfaces of services that are wired, beyond the REST API.
+func (e *Emulator) surfaces(base string) []Surface {
+	var out []Surface
+	return out
+}
