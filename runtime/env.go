@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
@@ -20,6 +21,11 @@ type Env struct {
 	Vars      map[string]string         // [vars] plus .dev.vars secrets
 	Clock     Clock
 	Fetch     *http.Client // reaches the emulated origins without a socket
+	// Log receives the Worker's console lines (console.log in the original)
+	// as they are printed; nil discards them.
+	Log *slog.Logger
+	// Tail receives one event per request, for `edge tail`; nil discards.
+	Tail func(TailEvent)
 }
 
 // Var returns a var or secret, or "" when unset.

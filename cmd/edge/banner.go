@@ -45,6 +45,7 @@ func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulat
 		fmt.Fprintf(tw, "    %s\t%s\n", x.Name, line)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "ready: press Ctrl-C to stop (in-flight requests drain, stores close cleanly)")
 }
 
 func kindLabel(kind string) string {

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"jobmatch-edge/emulator"
+)
+
+// env makes a getenv from pairs.
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// server is an `edge serve` running in the test process.
+type server struct {
+	URL    string
+	Banner string
+	stderr *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startServe runs `edge serve args...` on 127.0.0.1:0 and returns once the
+// banner names the listening address.
+func startServe(t *testing.T, getenv func(string) string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	s := &server{stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--s3-addr", "127.0.0.1:0"}, args...)
+	go func() {
+		err := run(ctx, full, getenv, pw, s.stderr)
+		pw.CloseWithError(io.EOF)
+		s.done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	var banner strings.Builder
+	for sc.Scan() {
+		line := sc.Text()
+		banner.WriteString(line + "\n")
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "listening" {
+			s.URL = f[1]
+		}
+		if strings.Contains(line, "Ctrl-C") {
+			break
+		}
+	}
+	if s.URL == "" {
+		cancel()
+		t.Fatalf("server did not start: %v\nstdout:\n%s\nstderr:\n%s", <-s.done, banner.String(), s.stderr)
+	}
+	// Read the rest of the banner, then keep draining stdout.
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	s.Banner = banner.String()
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	if err := <-s.done; err != nil {
+		t.Errorf("serve returned %v\nstderr:\n%s", err, s.stderr)
+	}
+}
+
+func TestServeAnswersHealthAndShutsDownCleanly(t *testing.T) {
+	dir := t.TempDir()
+	s := startServe(t, env(), "--state-dir", dir)
+	for _, want := range []string{"state", dir, "account", "280c58ea17d9fe3235c33bd0a52a256b", "RATE_LIMITS", "Cloudflare REST API", s.URL + "/client/v4"} {
+		if !strings.Contains(s.Banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, s.Banner)
+		}
+	}
+	resp, err := http.Get(s.URL + "/_edge/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Status   string                        `json:"status"`
+		Version  string                        `json:"version"`
+		UptimeMS *int64                        `json:"uptime_ms"`
+		Bindings map[string][]emulator.Binding `json:"bindings"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || h.Status != "ok" || h.Version != version || h.UptimeMS == nil || len(h.Bindings["kv"]) != 6 {
+		t.Errorf("health = %d %+v", resp.StatusCode, h)
+	}
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "stores closed cleanly") {
+		t.Errorf("shutdown log:\n%s", s.stderr)
+	}
+	// The state dir is free again: a second server can take it.
+	startServe(t, env(), "--state-dir", dir)
+}
+
+func TestServeRefusesNonLoopbackWithoutToken(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		getenv func(string) string
+		want   string
+	}{
+		{"all interfaces", []string{"--addr", "0.0.0.0:0"}, env(),
+			"refusing to listen on 0.0.0.0:0 (0.0.0.0) without --api-token: edge serves your local data and the Cloudflare REST API unauthenticated, so off loopback it must be guarded; pass --api-token TOKEN (or EDGE_API_TOKEN), or listen on 127.0.0.1"},
+		{"empty host", []string{"--addr", ":0"}, env(),
+			"refusing to listen on :0 (all interfaces) without --api-token: edge serves your local data and the Cloudflare REST API unauthenticated, so off loopback it must be guarded; pass --api-token TOKEN (or EDGE_API_TOKEN), or listen on 127.0.0.1"},
+		{"from EDGE_ADDR", nil, env("EDGE_ADDR", "0.0.0.0:0"),
+			"refusing to listen on 0.0.0.0:0 (0.0.0.0) without --api-token: edge serves your local data and the Cloudflare REST API unauthenticated, so off loopback it must be guarded; pass --api-token TOKEN (or EDGE_API_TOKEN), or listen on 127.0.0.1"},
+		{"bad log format", []string{"--log-format", "xml"}, env(), `--log-format "xml": use text or json`},
+		{"bad env var value", nil, env("EDGE_SYNC", "maybe"), `EDGE_SYNC="maybe": strconv.ParseBool: parsing "maybe": invalid syntax`},
+		{"unknown env", []string{"--env", "qa"}, env(),
+			`fixtures/wrangler.toml (built in): env: no environment named "qa" (the file defines: development, production, staging)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append([]string{"serve", "--in-memory"}, tc.args...), tc.getenv, &stdout, &stderr)
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("err = %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFlagBeatsEnvironment(t *testing.T) {
+	// EDGE_ADDR would be refused; the flag wins.
+	s := startServe(t, env("EDGE_ADDR", "0.0.0.0:0", "EDGE_IN_MEMORY", "true"), "--addr", "127.0.0.1:0")
+	if !strings.Contains(s.Banner, "in memory") {
+		t.Errorf("EDGE_IN_MEMORY not applied:\n%s", s.Banner)
+	}
+}
+
+func TestHelpListsEveryFlagWithDefault(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"--help"}, env(), &stdout, &stderr)
+	if !errors.Is(err, pflag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{
+		"--addr string", `(default "127.0.0.1:8787"; env EDGE_ADDR)`,
+		"--config string", "--env string", `(default "development"; env EDGE_ENV)`,
+		"--state-dir string", `(default ".edge"; env EDGE_STATE_DIR)`,
+		"--in-memory", "(default false; env EDGE_IN_MEMORY)", "--sync", "--api-token string", "--account-id string",
+		"--log-format string", `(default "text"; env EDGE_LOG_FORMAT)`, "--log-level string", `(default "info"; env EDGE_LOG_LEVEL)`,
+		"--ai-backend string", `(default "auto"; env EDGE_AI_BACKEND)`, "--ollama-url string", "--ai-model-map string",
+		"--openai-upstream string", "--s3-addr string", `(default "127.0.0.1:8789"; env EDGE_S3_ADDR)`,
+		"--r2-access-key-id string", "--r2-secret-access-key string", "--no-migrate",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, env(), &stdout, io.Discard); err != nil || stdout.String() != "edge "+version+"\n" {
+		t.Errorf("version: %q %v", stdout.String(), err)
+	}
+	err := run(context.Background(), []string{"frobnicate"}, env(), io.Discard, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: %v", err)
+	}
+}
+
+func TestKVCommand(t *testing.T) {
+	dir := t.TempDir()
+	kv := func(args ...string) (string, error) {
+		var stdout bytes.Buffer
+		err := run(context.Background(), append(append([]string{"kv", "key"}, args...), "--state-dir", dir), env(), &stdout, io.Discard)
+		return stdout.String(), err
+	}
+	mustKV := func(args ...string) string {
+		t.Helper()
+		out, err := kv(args...)
+		if err != nil {
+			t.Fatalf("edge kv key %v: %v", args, err)
+		}
+		return out
+	}
+	mustKV("put", "greeting", "hello", "--binding", "RATE_LIMITS", "--metadata", `{"a":1}`)
+	valueFile := filepath.Join(t.TempDir(), "v.bin")
+	if err := os.WriteFile(valueFile, []byte("from file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustKV("put", "gr/file", "--path", valueFile, "--binding", "RATE_LIMITS")
+	if got := mustKV("get", "greeting", "--binding", "RATE_LIMITS"); got != "hello" {
+		t.Errorf("get = %q", got)
+	}
+	if got := mustKV("get", "gr/file", "--binding", "RATE_LIMITS"); got != "from file" {
+		t.Errorf("get file value = %q", got)
+	}
+	var keys []struct {
+		Name     string          `json:"name"`
+		Metadata json.RawMessage `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(mustKV("list", "--binding", "RATE_LIMITS", "--prefix", "gr")), &keys); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0].Name != "gr/file" || keys[1].Name != "greeting" || string(keys[1].Metadata) != `{"a":1}` {
+		t.Errorf("list = %+v", keys)
+	}
+	mustKV("delete", "greeting", "--binding", "RATE_LIMITS")
+	if _, err := kv("get", "greeting", "--binding", "RATE_LIMITS"); err == nil || !strings.Contains(err.Error(), "key not found") {
+		t.Errorf("get after delete: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown binding", []string{"get", "k", "--binding", "NOPE"}, `no KV binding "NOPE" in env "development" of fixtures/wrangler.toml (built in) (have: JOB_ANALYSIS_CACHE, SESSIONS, RATE_LIMITS, OAUTH_STATES, EMBEDDINGS_CACHE, AI_GATEWAY_CACHE)`},
+		{"no binding", []string{"get", "k"}, "pass --binding NAME (one of: JOB_ANALYSIS_CACHE, SESSIONS, RATE_LIMITS, OAUTH_STATES, EMBEDDINGS_CACHE, AI_GATEWAY_CACHE) or --namespace-id ID"},
+		{"put without value", []string{"put", "k", "--binding", "RATE_LIMITS"}, "kv key put: give VALUE or --path FILE"},
+		{"bad metadata", []string{"put", "k", "v", "--binding", "RATE_LIMITS", "--metadata", "{"}, "--metadata is not valid JSON: {"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := kv(tc.args...); err == nil || err.Error() != tc.want {
+				t.Errorf("err = %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+
+	// While a server holds the state dir, the CLI refuses with a clear message.
+	startServe(t, env(), "--state-dir", dir)
+	_, err := kv("get", "gr/file", "--binding", "RATE_LIMITS")
+	if err == nil || !errors.Is(err, emulator.ErrStateDirBusy) || !strings.Contains(err.Error(), "stop that server first, or use its REST API") {
+		t.Errorf("kv while serving: %v", err)
+	}
+}
