@@ -1,0 +1,429 @@
+package supabase
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"jobmatch-edge/emulator/internal/store"
+	"jobmatch-edge/runtime"
+)
+
+// Options configure the stand-in.
+type Options struct {
+	Dir      string // where auth.sqlite lives; "" with InMemory
+	InMemory bool
+	Sync     bool
+	Clock    runtime.Clock
+	Logger   *slog.Logger
+
+	JWTSecret      string // SUPABASE_JWT_SECRET
+	AnonKey        string // SUPABASE_ANON_KEY
+	ServiceRoleKey string // SUPABASE_SERVICE_ROLE_KEY
+	// Issuer is the iss claim, {SUPABASE_URL}/auth/v1.
+	Issuer string
+	// AccessTokenTTL is the access token's lifetime (default 3600 s).
+	AccessTokenTTL time.Duration
+	// BcryptCost is the password hashing cost (default bcrypt.DefaultCost;
+	// tests lower it).
+	BcryptCost int
+}
+
+// Service is the Supabase Auth stand-in.
+type Service struct {
+	opts Options
+	db   *sql.DB
+
+	mu       sync.RWMutex
+	users    map[string]*user // by id
+	byEmail  map[string]*user
+	sessions map[string]*session
+	refresh  map[string]*refreshToken
+}
+
+// Limits and GoTrue's defaults.
+const (
+	defaultTTL        = time.Hour
+	minPasswordLength = 6
+)
+
+// Open opens (or creates) the auth state.
+func Open(o Options) (*Service, error) {
+	if o.JWTSecret == "" {
+		return nil, errors.New("supabase: no JWT secret (set SUPABASE_JWT_SECRET in .dev.vars)")
+	}
+	if o.Clock == nil {
+		o.Clock = runtime.SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.AccessTokenTTL == 0 {
+		o.AccessTokenTTL = defaultTTL
+	}
+	if o.BcryptCost == 0 {
+		o.BcryptCost = bcrypt.DefaultCost
+	}
+	path := filepath.Join(o.Dir, "auth.sqlite")
+	if o.InMemory {
+		path = "auth-" + randomHex(8) + ".sqlite"
+	}
+	db, err := store.OpenDB(path, store.SQLiteOptions{InMemory: o.InMemory, Sync: o.Sync})
+	if err != nil {
+		return nil, fmt.Errorf("opening auth store: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	s := &Service{opts: o, db: db, users: map[string]*user{}, byEmail: map[string]*user{},
+		sessions: map[string]*session{}, refresh: map[string]*refreshToken{}}
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the store.
+func (s *Service) Close() error { return s.db.Close() }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// Session is what a successful sign-up or token grant returns.
+type Session struct {
+	AccessToken  string   `json:"access_token"`
+	TokenType    string   `json:"token_type"`
+	ExpiresIn    int      `json:"expires_in"`
+	ExpiresAt    int64    `json:"expires_at"`
+	RefreshToken string   `json:"refresh_token"`
+	User         UserJSON `json:"user"`
+}
+
+// signUp creates a confirmed user.
+func (s *Service) signUp(email, password string, data map[string]any) (*user, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return nil, errValidation("To signup, please provide your email")
+	}
+	if !validEmail(email) {
+		return nil, errValidation("Unable to validate email address: invalid format")
+	}
+	if password == "" {
+		return nil, errValidation("Signup requires a valid password")
+	}
+	if len(password) < minPasswordLength {
+		return nil, errWeakPassword
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.opts.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Clock.Now().UTC()
+	if data == nil {
+		data = map[string]any{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, exists := s.byEmail[email]; exists {
+		return nil, errUserExists
+	}
+	u := &user{ID: newUUID(), Email: email, PasswordHash: string(hash), Metadata: data, CreatedAt: now, UpdatedAt: now}
+	if err := s.saveUser(u); err != nil {
+		return nil, err
+	}
+	s.users[u.ID], s.byEmail[email] = u, u
+	return u, nil
+}
+
+func validEmail(e string) bool {
+	at := strings.IndexByte(e, '@')
+	return at > 0 && at < len(e)-1 && !strings.ContainsAny(e, " \t\r\n") && strings.Count(e, "@") == 1
+}
+
+// passwordGrant checks credentials.
+func (s *Service) passwordGrant(email, password string) (*user, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" || password == "" {
+		return nil, errValidation("missing email or phone")
+	}
+	s.mu.RLock()
+	u := s.byEmail[email]
+	s.mu.RUnlock()
+	if u == nil {
+		// Same answer as a wrong password, as GoTrue gives.
+		return nil, errInvalidCredentials
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return nil, errInvalidCredentials
+	}
+	return u, nil
+}
+
+// newSession starts a session for u and returns its tokens.
+func (s *Service) newSession(u *user, method string) (*Session, error) {
+	now := s.opts.Clock.Now().UTC()
+	se := &session{ID: newUUID(), UserID: u.ID, CreatedAt: now}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.db.Exec(`INSERT INTO sessions (id, user_id, created_at) VALUES (?, ?, ?)`, se.ID, se.UserID, ms(now)); err != nil {
+		return nil, err
+	}
+	s.sessions[se.ID] = se
+	u.LastSignIn = now
+	if err := s.saveUser(u); err != nil {
+		return nil, err
+	}
+	return s.issueLocked(u, se, method, now)
+}
+
+// issueLocked mints an access token and a fresh refresh token. s.mu is held.
+func (s *Service) issueLocked(u *user, se *session, method string, now time.Time) (*Session, error) {
+	rt := &refreshToken{Token: randomHex(16), SessionID: se.ID}
+	if _, err := s.db.Exec(`INSERT INTO refresh_tokens (token, session_id, created_at) VALUES (?, ?, ?)`, rt.Token, rt.SessionID, ms(now)); err != nil {
+		return nil, err
+	}
+	s.refresh[rt.Token] = rt
+	exp := now.Add(s.opts.AccessTokenTTL)
+	claims := jwt.MapClaims{
+		"iss":           s.opts.Issuer,
+		"sub":           u.ID,
+		"aud":           "authenticated",
+		"exp":           exp.Unix(),
+		"iat":           now.Unix(),
+		"email":         u.Email,
+		"phone":         "",
+		"app_metadata":  appMetadata(),
+		"user_metadata": u.Metadata,
+		"role":          "authenticated",
+		"aal":           "aal1",
+		"amr":           []map[string]any{{"method": method, "timestamp": se.CreatedAt.Unix()}},
+		"session_id":    se.ID,
+		"is_anonymous":  false,
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(s.opts.JWTSecret))
+	if err != nil {
+		return nil, err
+	}
+	return &Session{AccessToken: tok, TokenType: "bearer", ExpiresIn: int(s.opts.AccessTokenTTL.Seconds()),
+		ExpiresAt: exp.Unix(), RefreshToken: rt.Token, User: s.userJSON(u)}, nil
+}
+
+// refreshGrant rotates a refresh token: the old one is revoked, a reused
+// (revoked) one is refused.
+func (s *Service) refreshGrant(token string) (*Session, error) {
+	if token == "" {
+		return nil, errValidation("refresh_token required")
+	}
+	now := s.opts.Clock.Now().UTC()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rt := s.refresh[token]
+	if rt == nil {
+		return nil, errRefreshNotFound
+	}
+	if rt.Revoked {
+		return nil, errRefreshUsed
+	}
+	se := s.sessions[rt.SessionID]
+	if se == nil {
+		return nil, errRefreshNotFound
+	}
+	u := s.users[se.UserID]
+	if u == nil {
+		return nil, errRefreshNotFound
+	}
+	if _, err := s.db.Exec(`UPDATE refresh_tokens SET revoked = 1 WHERE token = ?`, token); err != nil {
+		return nil, err
+	}
+	rt.Revoked = true
+	return s.issueLocked(u, se, "password", now)
+}
+
+// verify checks an access token and returns its user and session, or a
+// GoTrue error.
+func (s *Service) verify(token string) (*user, *session, error) {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		return []byte(s.opts.JWTSecret), nil
+	}, jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(s.opts.Clock.Now), jwt.WithExpirationRequired())
+	if err != nil {
+		return nil, nil, errBadJWT("invalid JWT: unable to parse or verify signature, " + err.Error())
+	}
+	sub, _ := claims["sub"].(string)
+	sid, _ := claims["session_id"].(string)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u := s.users[sub]
+	if u == nil {
+		return nil, nil, errUserFromSub
+	}
+	se := s.sessions[sid]
+	if sid != "" && se == nil {
+		return nil, nil, errSessionMissing
+	}
+	return u, se, nil
+}
+
+// logout ends the session (scope local), every session of the user
+// (global, the default) or the user's other sessions (others).
+func (s *Service) logout(u *user, se *session, scope string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id, other := range s.sessions {
+		if other.UserID != u.ID {
+			continue
+		}
+		switch {
+		case scope == "local" && se != nil && id == se.ID,
+			scope == "others" && (se == nil || id != se.ID),
+			scope == "global" || scope == "":
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		if _, err := s.db.Exec(`DELETE FROM sessions WHERE id = ?`, id); err != nil {
+			return err
+		}
+		delete(s.sessions, id)
+		for tok, rt := range s.refresh {
+			if rt.SessionID == id {
+				delete(s.refresh, tok)
+			}
+		}
+	}
+	return nil
+}
+
+// deleteUser removes a user with its sessions (admin API).
+func (s *Service) deleteUser(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[id]
+	if u == nil {
+		return errUserNotFound
+	}
+	if _, err := s.db.Exec(`DELETE FROM users WHERE id = ?`, id); err != nil {
+		return err
+	}
+	delete(s.users, id)
+	delete(s.byEmail, u.Email)
+	for sid, se := range s.sessions {
+		if se.UserID == id {
+			delete(s.sessions, sid)
+		}
+	}
+	for tok, rt := range s.refresh {
+		if _, ok := s.sessions[rt.SessionID]; !ok {
+			delete(s.refresh, tok)
+		}
+	}
+	return nil
+}
+
+// updateUser changes email, password and/or metadata (merged, as GoTrue does).
+func (s *Service) updateUser(u *user, email, password *string, data map[string]any) error {
+	var hash string
+	if password != nil {
+		if len(*password) < minPasswordLength {
+			return errWeakPassword
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte(*password), s.opts.BcryptCost)
+		if err != nil {
+			return err
+		}
+		hash = string(h)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cp := *u
+	if email != nil {
+		e := strings.ToLower(strings.TrimSpace(*email))
+		if !validEmail(e) {
+			return errValidation("Unable to validate email address: invalid format")
+		}
+		if other := s.byEmail[e]; other != nil && other.ID != u.ID {
+			return errEmailExists
+		}
+		cp.Email = e
+	}
+	if hash != "" {
+		cp.PasswordHash = hash
+	}
+	if data != nil {
+		merged := map[string]any{}
+		for k, v := range u.Metadata {
+			merged[k] = v
+		}
+		for k, v := range data {
+			merged[k] = v
+		}
+		cp.Metadata = merged
+	}
+	cp.UpdatedAt = s.opts.Clock.Now().UTC()
+	if err := s.saveUser(&cp); err != nil {
+		return err
+	}
+	delete(s.byEmail, u.Email)
+	*u = cp
+	s.byEmail[u.Email] = u
+	return nil
+}
+
+// Token returns a session for email, creating the user (with password, or
+// a generated one) if needed; an existing user's password is checked when
+// one is given. It backs `edge token` and the demo user.
+func (s *Service) Token(email, password string) (*Session, error) {
+	s.mu.RLock()
+	u := s.byEmail[strings.ToLower(strings.TrimSpace(email))]
+	s.mu.RUnlock()
+	var err error
+	switch {
+	case u == nil:
+		if password == "" {
+			password = "edge-" + randomHex(8)
+		}
+		if u, err = s.signUp(email, password, nil); err != nil {
+			return nil, err
+		}
+	case password != "":
+		if u, err = s.passwordGrant(email, password); err != nil {
+			return nil, err
+		}
+	}
+	return s.newSession(u, "password")
+}
+
+// EnsureUser creates email with password unless it exists (the demo user).
+func (s *Service) EnsureUser(email, password string) error {
+	s.mu.RLock()
+	u := s.byEmail[strings.ToLower(email)]
+	s.mu.RUnlock()
+	if u != nil {
+		return nil
+	}
+	_, err := s.signUp(email, password, map[string]any{"full_name": "Demo User"})
+	return err
+}
