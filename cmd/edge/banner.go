@@ -44,6 +44,9 @@ func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulat
 		}
 		fmt.Fprintf(tw, "    %s\t%s\n", x.Name, line)
 	}
+	if em.Auth != nil {
+		fmt.Fprintf(tw, "  demo user\t%s / %s  (a token for curl: edge token --email %s)\n", demoEmail, demoPassword, demoEmail)
+	}
 	tw.Flush()
 	fmt.Fprintln(w, "ready: press Ctrl-C to stop (in-flight requests drain, stores close cleanly)")
 }

@@ -5,6 +5,7 @@
 //	edge [serve] [flags]     serve everything (the default)
 //	edge version             print the version
 //	edge kv key put|get|delete|list --binding NAME ...
+//	edge token --email EMAIL [--password P]
 //
 // Run `edge --help` or `edge <command> --help` for the flags.
 package main
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "kv":
 		return runKV(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, topUsage)
 		return nil
@@ -73,6 +76,7 @@ Usage:
   edge [serve] [flags]                        serve every surface (default command)
   edge version                                print the version
   edge kv key put|get|delete|list [flags]     read and write a KV namespace's state
+  edge token --email EMAIL [--password P]     print an access token for a local user (created if needed)
 
 Run 'edge <command> --help' for a command's flags.
 `

@@ -101,6 +101,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer em.Close()
+	if em.Auth != nil {
+		if err := em.Auth.EnsureUser(demoEmail, demoPassword); err != nil {
+			return fmt.Errorf("seeding the demo user: %w", err)
+		}
+	}
 	base := "http://" + ln.Addr().String()
 	em.Fetch().AddHost(ln.Addr().String())
 	srv := &http.Server{Handler: em.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
