@@ -15,9 +15,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"jobmatch-edge/emulator/ai"
 	"jobmatch-edge/emulator/cfapi"
 	"jobmatch-edge/emulator/config"
+	"jobmatch-edge/emulator/console"
+	"jobmatch-edge/emulator/d1"
 	"jobmatch-edge/emulator/kv"
+	"jobmatch-edge/emulator/r2"
+	"jobmatch-edge/emulator/supabase"
+	"jobmatch-edge/emulator/vectorize"
 	"jobmatch-edge/runtime"
 )
 
@@ -46,6 +52,10 @@ type Options struct {
 
 	// D1.
 	NoMigrate bool // do not apply pending migrations at start
+
+	// Supabase Auth stand-in: the bcrypt cost of stored passwords (default
+	// bcrypt's; tests lower it).
+	BcryptCost int
 }
 
 // Emulator is every service of one edge process.
@@ -62,12 +72,15 @@ type Emulator struct {
 
 	// The services, one field each. Each service's wiring lives in
 	// emulator/<svc>.go (open<Svc>, and its routes).
-	KV *kv.Service
-	// D1 *d1.Service
-	// R2 *r2.Service
-	// Vectorize *vectorize.Service
-	// AI *ai.Service
+	KV        *kv.Service
+	D1        *d1.Service
+	R2        *r2.Service
+	Vectorize *vectorize.Service
+	AI        *ai.Service
 	// Gateway *gateway.Service
+	Auth *supabase.Service
+	// Tail fans the Worker's tail events out to `edge tail`.
+	Tail *console.Hub
 }
 
 // New opens every service the configuration declares. On error, whatever
@@ -117,16 +130,20 @@ func New(ctx context.Context, opts Options) (em *Emulator, err error) {
 		Vars:      opts.Config.Bindings(),
 		Clock:     opts.Clock,
 		Fetch:     &http.Client{Transport: e.fetch},
+		Log:       e.log.With("svc", "worker"),
 	}
+	e.Tail = console.NewHub()
+	e.env.Tail = e.Tail.Publish
 
 	// The services, in one explicit list.
 	for _, open := range []func() error{
 		e.openKV,
-		// e.openD1,
-		// e.openR2,
-		// e.openVectorize,
-		// e.openAI,
+		e.openD1,
+		e.openR2,
+		e.openVectorize,
+		e.openAI,
 		// e.openGateway,
+		e.openAuth,
 	} {
 		if err := open(); err != nil {
 			return nil, err
@@ -154,13 +171,18 @@ func (e *Emulator) routes() {
 	api := http.NewServeMux()
 	api.HandleFunc("/client/v4/", cfapi.NotFound)
 	e.KV.Routes(api)
-	// e.D1.Routes(api)
+	e.D1.Routes(api)
 	// e.R2.Routes(api)
-	// e.Vectorize.Routes(api)
-	// e.AI.Routes(api)
+	e.Vectorize.Routes(api)
+	e.AI.Routes(api)
 	// e.Gateway.Routes(e.mux) // /v1/{account_id}/{gateway_id}/{provider}/... on the main listener
 	e.mux.Handle("/client/v4/", cfapi.Guard(api, e.opts.AccountID, e.opts.APIToken))
+	if e.Auth != nil {
+		e.Auth.Routes(e.mux)
+		e.mux.Handle("POST /_edge/token", e.guardConsole(http.HandlerFunc(e.handleToken)))
+	}
 	e.mux.Handle("GET /_edge/health", e.guardConsole(http.HandlerFunc(e.handleHealth)))
+	e.mux.Handle("GET /_edge/tail", e.guardConsole(http.HandlerFunc(e.Tail.HandleTail)))
 }
 
 // guardConsole demands the API token on /_edge routes when one is set.

@@ -2,10 +2,13 @@ package emulator
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
+	"jobmatch-edge/emulator/cfapi"
 	"jobmatch-edge/emulator/supabase"
+	"jobmatch-edge/runtime"
 )
 
 // openAuth starts the Supabase Auth stand-in at /auth/v1 and routes the
@@ -36,4 +39,27 @@ func (e *Emulator) openAuth() error {
 		e.fetch.AddHost(u.Host)
 	}
 	return nil
+}
+
+// handleToken is POST /_edge/token {email, password?}: a session for a
+// local user, created if needed (backs `edge token` while a server runs).
+func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := cfapi.DecodeJSON(r, &body); err != nil {
+		runtime.WriteError(w, err)
+		return
+	}
+	if body.Email == "" {
+		runtime.WriteError(w, runtime.NewError(http.StatusBadRequest, runtime.CodeValidation, "email is required"))
+		return
+	}
+	sess, err := e.Auth.Token(body.Email, body.Password)
+	if err != nil {
+		runtime.WriteError(w, runtime.NewError(http.StatusBadRequest, runtime.CodeValidation, err.Error()))
+		return
+	}
+	runtime.WriteResult(w, sess)
 }

@@ -17,6 +17,11 @@ type AI interface {
 type AIOptions struct {
 	// Gateway routes the call through an AI Gateway (id, skipCache, cacheTtl...).
 	Gateway *AIGatewayOptions `json:"gateway,omitempty"`
+
+	// Info, when set, receives what the JS binding exposes after a call as
+	// env.AI.lastRequestId and env.AI.aiGatewayLogId. It is filled on
+	// success and on failure.
+	Info *AIRunInfo `json:"-"`
 }
 
 // AIGatewayOptions is the binding's `gateway` option.
@@ -26,3 +31,18 @@ type AIGatewayOptions struct {
 	CacheTTL  int    `json:"cacheTtl,omitempty"`
 	CacheKey  string `json:"cacheKey,omitempty"`
 }
+
+// AIRunInfo is what a run reports besides its output: the request id (the
+// cf-ai-req-id response header, env.AI.lastRequestId in JS) and, when the
+// call went through an AI Gateway, the gateway log id (cf-aig-log-id,
+// env.AI.aiGatewayLogId).
+type AIRunInfo struct {
+	RequestID    string
+	GatewayLogID string
+}
+
+// Response headers of Workers AI and AI Gateway that carry AIRunInfo.
+const (
+	HeaderAIRequestID    = "cf-ai-req-id"
+	HeaderAIGatewayLogID = "cf-aig-log-id"
+)

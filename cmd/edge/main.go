@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runKV(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, getenv, stdout, stderr)
+	case "tail":
+		return runTail(ctx, rest, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, topUsage)
 		return nil
@@ -77,6 +79,7 @@ Usage:
   edge version                                print the version
   edge kv key put|get|delete|list [flags]     read and write a KV namespace's state
   edge token --email EMAIL [--password P]     print an access token for a local user (created if needed)
+  edge tail [--format pretty|json] [filters]  stream a running server's Worker logs, like wrangler tail
 
 Run 'edge <command> --help' for a command's flags.
 `

@@ -70,6 +70,7 @@ func New(t testing.TB, options ...Option) *Emu {
 	s.opts.AIBackend = "builtin"
 	s.opts.OpenAIUpstream = "builtin"
 	s.opts.Version = "test"
+	s.opts.BcryptCost = 4 // bcrypt.MinCost: sign-ups in tests need no real hashing cost
 	for _, o := range options {
 		o(s)
 	}

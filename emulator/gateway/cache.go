@@ -1,0 +1,292 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// cache stores successful responses in Badger. Expiry is kept in each
+// record and decided against the injected clock on read; Badger's own TTL
+// is not used, since it reads the wall clock.
+type cache struct {
+	db *badger.DB
+}
+
+// entry is one cached response.
+type entry struct {
+	ExpiresAt time.Time
+	Status    int
+	Header    http.Header // response headers worth replaying (Content-Type, provider ids)
+	Model     string
+	TokensIn  int
+	TokensOut int
+	Body      []byte
+}
+
+const entryVersion = 1
+
+func openCache(dir string, inMemory, sync bool) (*cache, error) {
+	opts := badger.DefaultOptions(dir).
+		WithLogger(nil).
+		WithSyncWrites(sync).
+		// Small-memory settings: a cache of model answers is small and
+		// read-mostly, and the machine is shared with the other services.
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithNumCompactors(2).
+		WithBaseTableSize(2 << 20).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(4 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithValueThreshold(64 << 10).
+		WithCompression(options.None).
+		WithMetricsEnabled(false).
+		WithDetectConflicts(false)
+	if inMemory {
+		opts = opts.WithInMemory(true).WithDir("").WithValueDir("")
+	}
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening gateway cache in %q: %w", dir, err)
+	}
+	return &cache{db: db}, nil
+}
+
+func (c *cache) close() error { return c.db.Close() }
+
+// cacheKey computes the default key of §5.2: SHA-256 over provider,
+// endpoint, model, the provider's authentication header and the full body.
+// Each part is length-prefixed so that no two different inputs share a key.
+// The key is stored under the account and gateway it was made for.
+func cacheKey(account, gatewayID, provider, endpoint, model, auth string, body []byte) []byte {
+	h := sha256.New()
+	for _, part := range []string{provider, endpoint, model, auth} {
+		writeLenPrefixed(h, []byte(part))
+	}
+	writeLenPrefixed(h, body)
+	return storeKey(account, gatewayID, h.Sum(nil))
+}
+
+// customCacheKey is the key for a cf-aig-cache-key value, which replaces
+// the default key (it is still scoped to the account and gateway).
+func customCacheKey(account, gatewayID, key string) []byte {
+	h := sha256.New()
+	writeLenPrefixed(h, []byte("cf-aig-cache-key"))
+	writeLenPrefixed(h, []byte(key))
+	return storeKey(account, gatewayID, h.Sum(nil))
+}
+
+func storeKey(account, gatewayID string, sum []byte) []byte {
+	k := make([]byte, 0, 4+len(account)+len(gatewayID)+2*len(sum))
+	k = append(k, "c/"...)
+	k = append(k, account...)
+	k = append(k, '/')
+	k = append(k, gatewayID...)
+	k = append(k, '/')
+	return hex.AppendEncode(k, sum)
+}
+
+type byteWriter interface{ Write([]byte) (int, error) }
+
+func writeLenPrefixed(w byteWriter, b []byte) {
+	var n [binary.MaxVarintLen64]byte
+	_, _ = w.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+	_, _ = w.Write(b)
+}
+
+// get returns the live entry under key. An entry whose expiry is at or
+// before now is deleted and reported absent.
+func (c *cache) get(key []byte, now time.Time) (*entry, bool, error) {
+	var ent *entry
+	err := c.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			e, err := decodeEntry(v)
+			ent = e
+			return err
+		})
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("gateway cache get: %w", err)
+	}
+	if !ent.ExpiresAt.After(now) {
+		_ = c.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) })
+		return nil, false, nil
+	}
+	return ent, true, nil
+}
+
+func (c *cache) put(key []byte, e *entry) error {
+	v := encodeEntry(e)
+	if err := c.db.Update(func(txn *badger.Txn) error { return txn.Set(key, v) }); err != nil {
+		return fmt.Errorf("gateway cache put: %w", err)
+	}
+	return nil
+}
+
+// purge deletes every entry expired at now and returns how many it removed.
+func (c *cache) purge(now time.Time) (int, error) {
+	var expired [][]byte
+	err := c.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("c/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			err := item.Value(func(v []byte) error {
+				exp, err := decodeExpiry(v)
+				if err != nil || !exp.After(now) {
+					expired = append(expired, item.KeyCopy(nil))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("gateway cache purge: %w", err)
+	}
+	wb := c.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range expired {
+		if err := wb.Delete(k); err != nil {
+			return 0, fmt.Errorf("gateway cache purge: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return 0, fmt.Errorf("gateway cache purge: %w", err)
+	}
+	return len(expired), nil
+}
+
+// count returns the number of stored entries (live or not yet purged).
+func (c *cache) count() (int, error) {
+	n := 0
+	err := c.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("c/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// The record layout: version byte, expiry (unix nanoseconds, 8 bytes big
+// endian), then uvarint-prefixed fields: status, model, tokens in, tokens
+// out, header count, (name, value)*, body.
+func encodeEntry(e *entry) []byte {
+	size := 1 + 8 + 5*binary.MaxVarintLen64 + len(e.Model) + len(e.Body) + binary.MaxVarintLen64
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			size += len(k) + len(v) + 2*binary.MaxVarintLen64
+		}
+	}
+	b := make([]byte, 0, size)
+	b = append(b, entryVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.ExpiresAt.UnixNano()))
+	b = binary.AppendUvarint(b, uint64(e.Status))
+	b = appendBytes(b, []byte(e.Model))
+	b = binary.AppendUvarint(b, uint64(e.TokensIn))
+	b = binary.AppendUvarint(b, uint64(e.TokensOut))
+	n := 0
+	for _, vs := range e.Header {
+		n += len(vs)
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			b = appendBytes(b, []byte(k))
+			b = appendBytes(b, []byte(v))
+		}
+	}
+	return appendBytes(b, e.Body)
+}
+
+func appendBytes(b, v []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+var errBadEntry = errors.New("gateway cache: malformed entry")
+
+func decodeExpiry(v []byte) (time.Time, error) {
+	if len(v) < 9 || v[0] != entryVersion {
+		return time.Time{}, errBadEntry
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v[1:9]))), nil
+}
+
+func decodeEntry(v []byte) (*entry, error) {
+	exp, err := decodeExpiry(v)
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{b: v[9:]}
+	e := &entry{ExpiresAt: exp}
+	e.Status = int(d.uvarint())
+	e.Model = string(d.bytes())
+	e.TokensIn = int(d.uvarint())
+	e.TokensOut = int(d.uvarint())
+	n := int(d.uvarint())
+	if n > 0 && n < 1024 {
+		e.Header = make(http.Header, n)
+		for range n {
+			k, val := string(d.bytes()), string(d.bytes())
+			e.Header[k] = append(e.Header[k], val)
+		}
+	}
+	e.Body = append([]byte(nil), d.bytes()...)
+	if d.err != nil || n >= 1024 {
+		return nil, errBadEntry
+	}
+	return e, nil
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errBadEntry
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errBadEntry
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
