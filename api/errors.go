@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,9 +84,11 @@ func (a *App) handleError(err error, c echo.Context) {
 
 // writeJSON writes v with Content-Type application/json (no charset, as Hono).
 func writeJSON(c echo.Context, status int, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // JSON.stringify does not escape <, > and &
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	return c.Blob(status, "application/json", data)
+	return c.Blob(status, "application/json", bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }

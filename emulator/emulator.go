@@ -20,6 +20,7 @@ import (
 	"jobmatch-edge/emulator/config"
 	"jobmatch-edge/emulator/console"
 	"jobmatch-edge/emulator/d1"
+	"jobmatch-edge/emulator/gateway"
 	"jobmatch-edge/emulator/kv"
 	"jobmatch-edge/emulator/r2"
 	"jobmatch-edge/emulator/supabase"
@@ -77,8 +78,8 @@ type Emulator struct {
 	R2        *r2.Service
 	Vectorize *vectorize.Service
 	AI        *ai.Service
-	// Gateway *gateway.Service
-	Auth *supabase.Service
+	Gateway   *gateway.Service
+	Auth      *supabase.Service
 	// Tail fans the Worker's tail events out to `edge tail`.
 	Tail *console.Hub
 }
@@ -142,7 +143,7 @@ func New(ctx context.Context, opts Options) (em *Emulator, err error) {
 		e.openR2,
 		e.openVectorize,
 		e.openAI,
-		// e.openGateway,
+		e.openGateway,
 		e.openAuth,
 	} {
 		if err := open(); err != nil {
@@ -175,7 +176,7 @@ func (e *Emulator) routes() {
 	// e.R2.Routes(api)
 	e.Vectorize.Routes(api)
 	e.AI.Routes(api)
-	// e.Gateway.Routes(e.mux) // /v1/{account_id}/{gateway_id}/{provider}/... on the main listener
+	e.Gateway.Routes(e.mux) // /v1/{account_id}/{gateway_id}/{provider}/... on the main listener
 	e.mux.Handle("/client/v4/", cfapi.Guard(api, e.opts.AccountID, e.opts.APIToken))
 	if e.Auth != nil {
 		e.Auth.Routes(e.mux)

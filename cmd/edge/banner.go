@@ -10,7 +10,7 @@ import (
 )
 
 // printBanner says, once, what is served where.
-func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulator.Listener) {
+func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulator.Listener, withAPI bool) {
 	o := em.Options()
 	cfgName := o.Config.Path
 	env := o.Config.Env
@@ -34,6 +34,9 @@ func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulat
 		fmt.Fprintf(tw, "    %s\t%s\t%s\n", kindLabel(b.Kind), b.Name, detail)
 	}
 	fmt.Fprintln(tw, "  surfaces")
+	if withAPI {
+		fmt.Fprintf(tw, "    %s\t%s\n", "JobMatch API", base+"/health, "+base+"/api/*")
+	}
 	for _, s := range em.Surfaces(base) {
 		fmt.Fprintf(tw, "    %s\t%s\n", s.Name, s.URL)
 	}

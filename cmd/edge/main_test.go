@@ -322,3 +322,55 @@ func TestTokenCommand(t *testing.T) {
 		t.Errorf("no email: %v", err)
 	}
 }
+
+func TestTailStreamsWorkerEvents(t *testing.T) {
+	s := startServe(t, env(), "--in-memory")
+	tok, err := tokenFromServer(context.Background(), s.URL, "", demoEmail, demoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"tail", "--url", s.URL, "--format", "pretty", "--method", "GET", "--search", "/api/"}, env(), outW, errW)
+		outW.Close()
+		errW.Close()
+	}()
+	// Wait until tail is connected.
+	errLines := bufio.NewScanner(errR)
+	if !errLines.Scan() || !strings.HasPrefix(errLines.Text(), "Connected to "+s.URL) {
+		t.Fatalf("tail did not connect: %q", errLines.Text())
+	}
+	go func() {
+		for errLines.Scan() {
+		}
+	}()
+	// Filtered out: POST, and a path without "/api/".
+	for _, r := range []struct{ method, path string }{{"POST", "/api/nope"}, {"GET", "/health"}, {"GET", "/api/nope"}} {
+		req, _ := http.NewRequest(r.method, s.URL+r.path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	lines := bufio.NewScanner(outR)
+	if !lines.Scan() {
+		t.Fatal("no tail output")
+	}
+	if got := lines.Text(); !strings.HasPrefix(got, "GET "+s.URL+"/api/nope - Ok (404) @ ") {
+		t.Errorf("tail line = %q", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("tail returned %v", err)
+	}
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"tail", "--url", s.URL, "--status", "maybe"}, env(), io.Discard, &stderr); err == nil || err.Error() != s.URL+": status \"maybe\": use ok or error" {
+		t.Errorf("bad status: %v", err)
+	}
+}

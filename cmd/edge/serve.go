@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"jobmatch-edge/api"
 	"jobmatch-edge/emulator"
 	"jobmatch-edge/runtime"
 )
@@ -36,6 +37,7 @@ type serveFlags struct {
 	r2SecretAccessKey string
 
 	noMigrate bool
+	noAPI     bool
 }
 
 // drainTimeout bounds how long a shutdown waits for in-flight requests.
@@ -60,6 +62,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&f.r2AccessKeyID, "r2-access-key-id", "", "access key id the S3 listener accepts (default: a local stand-in, printed at start)")
 	fs.StringVar(&f.r2SecretAccessKey, "r2-secret-access-key", "", "secret access key the S3 listener accepts (default: a local stand-in, printed at start)")
 	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending D1 migrations at start")
+	fs.BoolVar(&f.noAPI, "no-api", false, "serve only the emulated Cloudflare services, not the JobMatch API (for other wrangler.toml files)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -106,6 +109,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("seeding the demo user: %w", err)
 		}
 	}
+	if !f.noAPI {
+		app, err := api.New(em.Env(), api.Options{Logger: logger.With("svc", "api"), ScriptName: cfg.Name})
+		if err != nil {
+			return fmt.Errorf("%w (pass --no-api to serve only the Cloudflare services)", err)
+		}
+		// The Worker owns every path the emulated surfaces do not.
+		em.Handle("/", app)
+	}
 	base := "http://" + ln.Addr().String()
 	em.Fetch().AddHost(ln.Addr().String())
 	srv := &http.Server{Handler: em.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
@@ -119,7 +130,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		servers = append(servers, x.Server)
 		listeners = append(listeners, x.Listener)
 	}
-	printBanner(stdout, em, base, extra)
+	printBanner(stdout, em, base, extra, !f.noAPI)
 	logger.Info("edge started", "addr", ln.Addr().String(), "env", cfg.Env, "state_dir", stateLabel(f.stateDir, f.inMemory), "version", version)
 
 	errc := make(chan error, len(servers))
