@@ -86,6 +86,11 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.e.ServeHTTP(
 func (a *App) routes() {
 	a.e.GET("/health", a.handleHealth)
 	a.e.GET("/api", a.handleDocs)
+	a.jobsRoutes()         // /api/jobs (jobs.go)
+	a.profileRoutes()      // /api/profile (profile.go)
+	a.skillsRoutes()       // /api/skills (skills.go)
+	a.linkedinRoutes()     // /api/auth/linkedin (linkedin.go)
+	a.applicationsRoutes() // /api/applications (applications.go)
 }
 
 // ---- the Worker's console and tail events ----

@@ -1,0 +1,4 @@
+package api
+
+// linkedinRoutes registers the /api/linkedin routes (placeholder until written).
+func (a *App) linkedinRoutes() {}
