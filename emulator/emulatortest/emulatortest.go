@@ -100,6 +100,7 @@ func New(t testing.TB, options ...Option) *Emu {
 		t.Fatalf("emulatortest: New: %v", err)
 	}
 	srv := httptest.NewServer(em.Handler())
+	em.Fetch().AddHost(srv.Listener.Addr().String()) // the app reaches this server in-process
 	t.Cleanup(func() {
 		srv.Close()
 		if err := em.Close(); err != nil {
