@@ -291,7 +291,5 @@ func (e *Emulator) Surfaces(base string) []Surface {
 	out := []Surface{
 		{"Cloudflare REST API", base + "/client/v4"},
 	}
-	out = append(out, e.surfaces(base)...)
-	out = append(out, Surface{"Console (health)", base + "/_edge/health"})
-	return out
+	return append(out, e.surfaces(base)...)
 }

@@ -57,11 +57,11 @@ SET is_saved = coalesce(saved, 0), is_archived = coalesce(archived, 0)
 WHERE is_saved IS NOT coalesce(saved, 0) OR is_archived IS NOT coalesce(archived, 0);
 
 -- Keep saved = is_saved and archived = is_archived whichever name a statement
--- writes. On UPDATE the name the statement changed wins (is_* if both
--- changed); on INSERT a flag set under either name is set under both. The
+-- writes. On UPDATE the name whose value changed wins (is_* if both did; a
+-- name assigned its current value counts as unchanged); on INSERT a flag set
+-- under either name is set under both. The
 -- WHEN clauses make the triggers no-ops once the pairs agree, so they cannot
--- loop even with recursive_triggers on. Changes made by triggers are not
--- counted in meta.changes.
+-- loop even with recursive_triggers on.
 CREATE TRIGGER jobs_flags_sync_insert AFTER INSERT ON jobs
 WHEN new.saved IS NOT new.is_saved OR new.archived IS NOT new.is_archived
 BEGIN

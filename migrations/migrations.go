@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -76,14 +77,11 @@ func Files() ([]File, error) {
 }
 
 // Compare orders two migration file names the way wrangler does: by the
-// integer that starts the text before the first "_" (wrangler's
-// parseInt(name.split("_")[0])), files with a number before files without
-// one, and equal numbers (or two unnumbered files) by plain string order. It
-// returns -1, 0 or +1.
-//
-// Only leading ASCII digits count as the number; unlike JavaScript's parseInt
-// a sign or leading blanks are not accepted, and numbers of any length
-// compare exactly.
+// number that starts the text before the first "_", read as JavaScript's
+// parseInt reads it (wrangler's parseInt(name.split("_")[0]): leading
+// blanks, an optional sign, then decimal digits, as a float64), files with a
+// number before files without one, and equal numbers (or two unnumbered
+// files) by plain string order. It returns -1, 0 or +1.
 func Compare(a, b string) int {
 	na, okA := leadingNumber(a)
 	nb, okB := leadingNumber(b)
@@ -92,35 +90,35 @@ func Compare(a, b string) int {
 		return -1
 	case !okA && okB:
 		return 1
-	case okA && okB:
-		if c := compareDigits(na, nb); c != 0 {
-			return c
-		}
+	case okA && okB && na < nb:
+		return -1
+	case okA && okB && na > nb:
+		return 1
 	}
 	return strings.Compare(a, b)
 }
 
-// leadingNumber returns the decimal digits that start name's first
-// "_"-separated part, without leading zeros ("" for zero).
-func leadingNumber(name string) (string, bool) {
+// leadingNumber parses the number that starts name's first "_"-separated
+// part; ok is false when there is none (JavaScript's NaN).
+func leadingNumber(name string) (n float64, ok bool) {
 	part, _, _ := strings.Cut(name, "_")
+	part = strings.TrimLeft(part, " \t\n\v\f\r")
+	sign := 1.0
+	if part != "" && (part[0] == '+' || part[0] == '-') {
+		if part[0] == '-' {
+			sign = -1
+		}
+		part = part[1:]
+	}
 	end := 0
 	for end < len(part) && part[end] >= '0' && part[end] <= '9' {
 		end++
 	}
 	if end == 0 {
-		return "", false
+		return 0, false
 	}
-	return strings.TrimLeft(part[:end], "0"), true
-}
-
-// compareDigits compares two decimal numbers written without leading zeros.
-func compareDigits(a, b string) int {
-	if len(a) != len(b) {
-		if len(a) < len(b) {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(a, b)
+	// Digits only, so the one possible error is overflow, for which
+	// ParseFloat returns +Inf, as parseInt returns Infinity.
+	v, _ := strconv.ParseFloat(part[:end], 64)
+	return sign * v, true
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +17,80 @@ import (
 // The tests talk to modernc.org/sqlite directly (not to the D1 emulator),
 // with foreign keys on, as D1 always has them. Each migration file runs in
 // one transaction, as wrangler sends it in one atomic batch.
+//
+// Applying the migrations takes about a second under -race, so TestMain
+// builds two databases once - 0001+0002 with seedOriginal, and all files with
+// seedAll - and tests that need one of them work on a copy of its file.
+// TestUpgradeKeepsData and TestD1Compatibility apply the files themselves.
+
+var templates struct {
+	original, migrated string // database files
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "migrations-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	templates.original = filepath.Join(dir, "original.sqlite")
+	templates.migrated = filepath.Join(dir, "migrated.sqlite")
+	err = buildTemplate(templates.original, originalFiles, seedOriginal)
+	if err == nil {
+		err = buildTemplate(templates.migrated, nil, seedAll)
+	}
+	code := 1
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build template databases:", err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildTemplate applies the named migrations (all if none) to a new
+// database file, each in its own transaction, then runs seed.
+func buildTemplate(path string, names []string, seed string) error {
+	files, err := Files()
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, f := range files {
+		if names != nil && !slices.Contains(names, f.Name) {
+			continue
+		}
+		if err := apply(db, f); err != nil {
+			return err
+		}
+	}
+	if _, err := db.Exec(seed); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return db.Close()
+}
+
+// apply runs one migration file whole in its own transaction.
+func apply(db *sql.DB, f File) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return fmt.Errorf("begin %s: %w", f.Name, err)
+	}
+	if _, err := tx.Exec(f.SQL); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("apply %s: %w", f.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit %s: %w", f.Name, err)
+	}
+	return nil
+}
 
 // Names of the files 0001 and 0002, the original Worker's migrations.
 var originalFiles = []string{"0001_initial_schema.sql", "0002_fix_users_fts_content_table.sql"}
@@ -365,6 +440,9 @@ func TestCompare(t *testing.T) {
 		{"digits then letters count", "12abc_x.sql", "3_y.sql", 1},
 		{"number without underscore", "0002.sql", "0010_a.sql", -1},
 		{"longer than int64", "123456789012345678901234567890_a.sql", "99_b.sql", 1},
+		{"sign", "-1_a.sql", "0_b.sql", -1},
+		{"leading blank", " 2_a.sql", "10_b.sql", -1},
+		{"sign alone is no number", "-_a.sql", "5_b.sql", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Compare(tc.a, tc.b); got != tc.want {
@@ -378,8 +456,7 @@ func TestCompare(t *testing.T) {
 }
 
 func TestOriginalSchema(t *testing.T) {
-	db := mustOpen(t)
-	mustApply(t, db, mustFiles(t, originalFiles...)...)
+	db := mustOpenOriginal(t)
 
 	t.Run("25 regular tables", func(t *testing.T) {
 		got := tableNames(t, db, "table")
@@ -490,9 +567,7 @@ VALUES ('e1', 'u1', 'a1', 'hr@acme.example', 'Application', 'sent', '2030-01-01T
 `
 
 func TestOriginalChecks(t *testing.T) {
-	db := mustOpen(t)
-	mustApply(t, db, mustFiles(t, originalFiles...)...)
-	mustExec(t, db, seedOriginal)
+	db := mustOpenOriginal(t)
 
 	for _, tc := range []struct {
 		name, sql, want string
@@ -574,9 +649,7 @@ func TestOriginalFTSDefect(t *testing.T) {
 		{"insert jobs", `INSERT INTO jobs (id, user_id, title, company) VALUES ('j2', 'u1', 't', 'c')`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := mustOpen(t)
-			mustApply(t, db, mustFiles(t, originalFiles...)...)
-			mustExec(t, db, seedOriginal)
+			db := mustOpenOriginal(t)
 			err := execOrQuery(db, tc.sql)
 			if got := sqliteMessage(err); got != tc.want {
 				t.Errorf("error = %q, want %q", got, tc.want)
@@ -586,8 +659,7 @@ func TestOriginalFTSDefect(t *testing.T) {
 }
 
 func TestAllMigrationsSchema(t *testing.T) {
-	db := mustOpen(t)
-	mustApply(t, db, mustFiles(t)...)
+	db := mustOpenMigrated(t)
 
 	t.Run("tables", func(t *testing.T) {
 		var want []string
@@ -608,13 +680,13 @@ func TestAllMigrationsSchema(t *testing.T) {
 		}
 	})
 	t.Run("indexes", func(t *testing.T) {
-		want := maps(originalIndexes, addedIndexes)
+		want := mergeMaps(originalIndexes, addedIndexes)
 		if diff := cmp.Diff(want, indexDefinitions(t, db)); diff != "" {
 			t.Errorf("indexes (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("triggers", func(t *testing.T) {
-		want := maps(originalTriggers, map[string]string{
+		want := mergeMaps(originalTriggers, map[string]string{
 			"jobs_flags_sync_insert": "jobs",
 			"jobs_flags_sync_update": "jobs",
 		})
@@ -705,12 +777,12 @@ VALUES ('g1', 'u1', 'Solid', 1, 'HIGH', '[{"question_id":1,"question":"Why the g
 func TestFTSSync(t *testing.T) {
 	for _, tc := range []struct {
 		name                             string
-		fts, idCol                       string
+		fts, idCol, id                   string
 		insert, update, updateOther, del string
 		oldWord, newWord                 string
 	}{
 		{
-			name: "jobs", fts: "jobs_fts", idCol: "job_id",
+			name: "jobs", fts: "jobs_fts", idCol: "job_id", id: "j9",
 			insert:      `INSERT INTO jobs (id, user_id, title, company, description) VALUES ('j9', 'u1', 'Zebra keeper', 'Zoo', 'Feeds zebras')`,
 			update:      `UPDATE jobs SET title = 'Giraffe keeper', description = 'Feeds giraffes' WHERE id = 'j9'`,
 			updateOther: `UPDATE jobs SET match_score = 91, is_saved = 1, updated_at = '2030-01-02T00:00:00.000Z' WHERE id = 'j9'`,
@@ -718,7 +790,7 @@ func TestFTSSync(t *testing.T) {
 			oldWord:     "zebras", newWord: "giraffes",
 		},
 		{
-			name: "work_experience", fts: "work_experience_fts", idCol: "work_id",
+			name: "work_experience", fts: "work_experience_fts", idCol: "work_id", id: "w9",
 			insert:      `INSERT INTO work_experience (id, user_id, company, title, start_date, description) VALUES ('w9', 'u1', 'Zoo', 'Keeper', '2021-01-01', 'Fed zebras')`,
 			update:      `UPDATE work_experience SET description = 'Fed giraffes', updated_at = '2030-01-02T00:00:00.000Z' WHERE id = 'w9'`,
 			updateOther: `UPDATE work_experience SET is_current = 1, end_date = NULL WHERE id = 'w9'`,
@@ -727,16 +799,12 @@ func TestFTSSync(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := mustOpen(t)
-			mustApply(t, db, mustFiles(t)...)
-			mustExec(t, db, seedAll)
+			db := mustOpenMigrated(t)
 			match := func(word string) []string {
 				t.Helper()
 				return queryStrings(t, db, fmt.Sprintf(`SELECT %s FROM %s WHERE %s MATCH ? ORDER BY rowid`, tc.idCol, tc.fts, tc.fts), word)
 			}
-			id := strings.Fields(tc.insert)[len(strings.Fields(tc.insert))-6] // the inserted id literal
-			id = strings.Trim(id, "(',")
-
+			id := tc.id
 			mustExec(t, db, tc.insert)
 			if diff := cmp.Diff([]string{id}, match(tc.oldWord)); diff != "" {
 				t.Errorf("after INSERT, MATCH %q (-want +got):\n%s", tc.oldWord, diff)
@@ -769,9 +837,7 @@ func TestFTSSync(t *testing.T) {
 }
 
 func TestForeignKeys(t *testing.T) {
-	db := mustOpen(t)
-	mustApply(t, db, mustFiles(t)...)
-	mustExec(t, db, seedAll)
+	db := mustOpenMigrated(t)
 
 	var on int
 	mustQueryRow(t, db, `PRAGMA foreign_keys`, nil, &on)
@@ -799,9 +865,7 @@ func TestForeignKeys(t *testing.T) {
 	}
 
 	t.Run("delete application sets children to NULL", func(t *testing.T) {
-		db := mustOpen(t)
-		mustApply(t, db, mustFiles(t)...)
-		mustExec(t, db, seedAll)
+		db := mustOpenMigrated(t)
 		mustExecChanges(t, db, `DELETE FROM applications WHERE id = 'a1'`, 1)
 		got := queryStrings(t, db, `SELECT coalesce(application_id, 'NULL') FROM tracked_applications UNION ALL SELECT coalesce(application_id, 'NULL') FROM email_history`)
 		if diff := cmp.Diff([]string{"NULL", "NULL"}, got); diff != "" {
@@ -809,9 +873,7 @@ func TestForeignKeys(t *testing.T) {
 		}
 	})
 	t.Run("delete user cascades through the fts triggers", func(t *testing.T) {
-		db := mustOpen(t)
-		mustApply(t, db, mustFiles(t)...)
-		mustExec(t, db, seedAll)
+		db := mustOpenMigrated(t)
 		mustExecChanges(t, db, `DELETE FROM users WHERE id = 'u1'`, 1)
 		for _, table := range []string{
 			"jobs", "work_experience", "skills", "applications", "tracked_applications",
@@ -1000,9 +1062,7 @@ func TestRouteStatements(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Run("original schema fails", func(t *testing.T) {
-				db := mustOpen(t)
-				mustApply(t, db, mustFiles(t, originalFiles...)...)
-				mustExec(t, db, seedOriginal)
+				db := mustOpenOriginal(t)
 				var err error
 				for _, s := range tc.steps {
 					if _, err = runStep(db, s.sql, s.args); err != nil {
@@ -1014,9 +1074,7 @@ func TestRouteStatements(t *testing.T) {
 				}
 			})
 			t.Run("all migrations succeed", func(t *testing.T) {
-				db := mustOpen(t)
-				mustApply(t, db, mustFiles(t)...)
-				mustExec(t, db, seedAll)
+				db := mustOpenMigrated(t)
 				var rows int
 				for i, s := range tc.steps {
 					n, err := runStep(db, s.sql, s.args)
@@ -1044,9 +1102,7 @@ func TestRouteStatements(t *testing.T) {
 }
 
 func TestApplicationsStatusCheck(t *testing.T) {
-	db := mustOpen(t)
-	mustApply(t, db, mustFiles(t)...)
-	mustExec(t, db, seedAll)
+	db := mustOpenMigrated(t)
 	for _, status := range []string{"draft", "ready", "submitted", "viewed", "interviewing", "offered", "accepted", "rejected", "withdrawn"} {
 		t.Run(status, func(t *testing.T) {
 			mustExecChanges(t, db, `UPDATE applications SET status = ? WHERE id = 'a1'`, 1, status)
@@ -1075,12 +1131,11 @@ func TestJobFlagsSync(t *testing.T) {
 		{"update saved", `UPDATE jobs SET saved = 1 WHERE id = 'jx'`, 1, "1100"},
 		{"update archived", `UPDATE jobs SET archived = 1 WHERE id = 'jx'`, 1, "0011"},
 		{"update is_archived true (bound as 1.0)", `UPDATE jobs SET is_archived = 1.0 WHERE id = 'jx'`, 1, "0011"},
-		{"is_* wins when both change", `UPDATE jobs SET saved = 0, is_saved = 1, archived = 1, is_archived = 0 WHERE id = 'jx'`, 1, "1100"},
+		// A name assigned its current value has not changed; the other wins.
+		{"changed value wins over assigned one", `UPDATE jobs SET saved = 1, is_saved = 0, archived = 0, is_archived = 1 WHERE id = 'jx'`, 1, "1111"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := mustOpen(t)
-			mustApply(t, db, mustFiles(t)...)
-			mustExec(t, db, seedAll)
+			db := mustOpenMigrated(t)
 			if strings.HasPrefix(tc.sql, "UPDATE") {
 				mustExec(t, db, `INSERT INTO jobs (id, user_id, title, company) VALUES ('jx', 'u1', 't', 'c')`)
 			}
@@ -1218,14 +1273,71 @@ INSERT INTO a VALUES ('it''s; fine')`
 	}
 }
 
+// BenchmarkApplyAll measures migrating a fresh database file with every
+// file, each in its own transaction (what an emulator start costs for DB).
+func BenchmarkApplyAll(b *testing.B) {
+	files, err := Files()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	b.ResetTimer()
+	for i := range b.N {
+		path := filepath.Join(dir, fmt.Sprintf("db%d.sqlite", i))
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+		if err != nil {
+			b.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		for _, f := range files {
+			if err := apply(db, f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		db.Close()
+	}
+}
+
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
 
-// mustOpen opens a new database file with foreign keys on, as D1 has them.
+// mustOpen opens a new, empty database file with foreign keys on, as D1
+// has them.
 func mustOpen(t *testing.T) *sql.DB {
 	t.Helper()
+	return mustOpenFile(t, filepath.Join(t.TempDir(), "db.sqlite"))
+}
+
+// mustOpenOriginal opens a copy of the database migrated by 0001+0002 and
+// seeded with seedOriginal.
+func mustOpenOriginal(t *testing.T) *sql.DB {
+	t.Helper()
+	return mustOpenCopy(t, templates.original)
+}
+
+// mustOpenMigrated opens a copy of the database migrated by every file and
+// seeded with seedAll.
+func mustOpenMigrated(t *testing.T) *sql.DB {
+	t.Helper()
+	return mustOpenCopy(t, templates.migrated)
+}
+
+func mustOpenCopy(t *testing.T, template string) *sql.DB {
+	t.Helper()
+	b, err := os.ReadFile(template)
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), "db.sqlite")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return mustOpenFile(t, path)
+}
+
+func mustOpenFile(t *testing.T, path string) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
 	if err != nil {
 		t.Fatalf("open: %v", err)
@@ -1261,16 +1373,8 @@ func mustFiles(t *testing.T, names ...string) []File {
 func mustApply(t *testing.T, db *sql.DB, files ...File) {
 	t.Helper()
 	for _, f := range files {
-		tx, err := db.Begin()
-		if err != nil {
-			t.Fatalf("begin %s: %v", f.Name, err)
-		}
-		if _, err := tx.Exec(f.SQL); err != nil {
-			tx.Rollback()
-			t.Fatalf("apply %s: %v", f.Name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatalf("commit %s: %v", f.Name, err)
+		if err := apply(db, f); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -1283,8 +1387,7 @@ func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
 }
 
 // mustExecChanges runs one statement and checks the rows it changed itself
-// (sqlite3_changes, D1's meta.changes), which excludes rows changed by
-// triggers.
+// (sqlite3_changes, which leaves out rows written by triggers).
 func mustExecChanges(t *testing.T, db *sql.DB, query string, want int64, args ...any) {
 	t.Helper()
 	res, err := db.Exec(query, args...)
@@ -1469,7 +1572,7 @@ func mustIntegrityCheck(t *testing.T, db *sql.DB, fts string) {
 	}
 }
 
-func maps(ms ...map[string]string) map[string]string {
+func mergeMaps(ms ...map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, m := range ms {
 		for k, v := range m {

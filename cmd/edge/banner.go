@@ -24,6 +24,9 @@ func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulat
 	fmt.Fprintf(tw, "  account\t%s\n", o.AccountID)
 	fmt.Fprintln(tw, "  bindings")
 	for _, b := range em.Bindings() {
+		if b.Kind == "ai" && em.AI != nil {
+			b.Details = "backend: " + em.AI.Status()
+		}
 		detail := b.ID
 		if b.Details != "" {
 			if detail != "" {

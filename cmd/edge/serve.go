@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"jobmatch-edge/api"
 	"jobmatch-edge/emulator"
+	"jobmatch-edge/emulator/ai"
 	"jobmatch-edge/runtime"
 )
 
@@ -89,8 +89,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		NoMigrate: f.noMigrate,
 	}
 	if f.aiModelMap != "" {
-		if opts.AIModelMap, err = parseModelMap(f.aiModelMap); err != nil {
-			return err
+		if opts.AIModelMap, err = ai.ParseModelMap(f.aiModelMap); err != nil {
+			return fmt.Errorf("--ai-model-map: %w", err)
 		}
 	}
 
@@ -204,21 +204,4 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("--log-format %q: use text or json", format)
 	}
-}
-
-// parseModelMap reads "model=ollama-model,model2=..." pairs.
-func parseModelMap(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, pair := range strings.Split(s, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("--ai-model-map: %q is not MODEL=OLLAMA_MODEL", pair)
-		}
-		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	return out, nil
 }

@@ -79,3 +79,5 @@ func cosine(a, b []float32) float64 {
 	}
 	return dot / math.Sqrt(na*nb)
 }
+
+func asError(err error, target **runtime.Error) bool { return errors.As(err, target) }

@@ -85,21 +85,21 @@ func quietLogger() *slog.Logger {
 }
 
 // mustOpen opens the Workers AI service on the ollama backend, with the
-// test-only 64-dimension entry in its catalog.
-func mustOpen(t *testing.T, ollamaURL string, modelMap map[string]string) *ai.Service {
+// test-only 64-dimension entry (served by env.model) in its catalog.
+func mustOpen(t *testing.T, env ollamaEnv, modelMap map[string]string) *ai.Service {
 	t.Helper()
 	svc, err := ai.Open(t.Context(), ai.Options{
 		Backend:   ai.BackendOllama,
-		OllamaURL: ollamaURL,
+		OllamaURL: env.url,
 		ModelMap:  modelMap,
 		Models: []ai.Model{{
-			ID: tinyID, Task: ai.TaskEmbeddings, Dimensions: tinyDim, MaxBatch: 100, TestOnly: true,
+			ID: tinyID, Task: ai.TaskEmbeddings, Dimensions: tinyDim, MaxBatch: 100, TestOnly: true, Ollama: env.model,
 		}},
 		Clock:  runtime.NewFakeClock(emulatortest.Start),
 		Logger: quietLogger(),
 	})
 	if err != nil {
-		t.Fatalf("ai.Open(ollama at %s): %v", ollamaURL, err)
+		t.Fatalf("ai.Open(ollama at %s): %v", env.url, err)
 	}
 	t.Cleanup(func() {
 		if err := svc.Close(); err != nil {
@@ -195,7 +195,7 @@ var jobTexts = []string{
 
 func TestOllamaEmbedShape(t *testing.T) {
 	env := mustOllamaEnv(t)
-	svc := mustOpen(t, env.url, nil)
+	svc := mustOpen(t, env, nil)
 	for _, tc := range []struct {
 		name        string
 		input       map[string]any
@@ -223,7 +223,7 @@ func TestOllamaEmbedShape(t *testing.T) {
 
 func TestOllamaEmbedUnitNorm(t *testing.T) {
 	env := mustOllamaEnv(t)
-	svc := mustOpen(t, env.url, nil)
+	svc := mustOpen(t, env, nil)
 	got := mustEmbed(t, svc, tinyID, map[string]any{"text": jobTexts})
 	for i, row := range got.Data {
 		if n := norm(row); math.Abs(n-1) > 1e-4 {
@@ -242,8 +242,8 @@ func TestOllamaEmbedUnitNorm(t *testing.T) {
 
 func TestOllamaEmbedDeterministic(t *testing.T) {
 	env := mustOllamaEnv(t)
-	first := mustOpen(t, env.url, nil)
-	second := mustOpen(t, env.url, nil)
+	first := mustOpen(t, env, nil)
+	second := mustOpen(t, env, nil)
 	input := map[string]any{"text": jobTexts}
 	want := mustEmbed(t, first, tinyID, input)
 	for _, tc := range []struct {
@@ -272,7 +272,7 @@ func TestOllamaEmbedDeterministic(t *testing.T) {
 
 func TestOllamaEmbedBatch(t *testing.T) {
 	env := mustOllamaEnv(t)
-	svc := mustOpen(t, env.url, nil)
+	svc := mustOpen(t, env, nil)
 	texts := make([]string, 101)
 	for i := range texts {
 		texts[i] = fmt.Sprintf("candidate %d: senior go engineer with %d years of experience in remote teams", i, i%20)
@@ -366,7 +366,9 @@ func TestOllamaErrors(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := mustOpen(t, tc.url, tc.modelMap)
+			e := env
+			e.url = tc.url
+			svc := mustOpen(t, e, tc.modelMap)
 			out, err := svc.Run(t.Context(), tc.model, map[string]any{"text": jobTexts[:2]}, runtime.AIOptions{})
 			if err == nil {
 				t.Fatalf("Run(%s) = %s, want an error", tc.model, out)

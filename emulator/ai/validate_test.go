@@ -27,7 +27,9 @@ func TestRunValidation(t *testing.T) {
 		want  func() (int, int, string)
 	}{
 		{"unknown model", "@cf/nope/model", map[string]any{"text": "x"},
-			func() (int, int, string) { return 400, runtime.CodeAINoSuchModel, "No such model @cf/nope/model or task" }},
+			func() (int, int, string) {
+				return 400, runtime.CodeAINoSuchModel, "No such model @cf/nope/model or task"
+			}},
 		{"openai entry is not a Workers AI model", "gpt-4o-mini", map[string]any{"prompt": "x"},
 			func() (int, int, string) { return 400, runtime.CodeAINoSuchModel, "No such model gpt-4o-mini or task" }},
 		{"input not an object", bge, []string{"a"},
@@ -43,7 +45,9 @@ func TestRunValidation(t *testing.T) {
 				return bad("Error: the async batch form ('requests') is not supported by edge; send 'text'")
 			}},
 		{"text wrong type", bge, map[string]any{"text": 42},
-			func() (int, int, string) { return bad("Error: Type mismatch of '/text', 'string', 'array' not in 'integer'") }},
+			func() (int, int, string) {
+				return bad("Error: Type mismatch of '/text', 'string', 'array' not in 'integer'")
+			}},
 		{"empty text", bge, map[string]any{"text": ""},
 			func() (int, int, string) { return bad("Error: minLength at '/text' not met: 0 < 1") }},
 		{"empty array", bge, map[string]any{"text": []string{}},
@@ -73,7 +77,9 @@ func TestRunValidation(t *testing.T) {
 		{"message without content", llama, map[string]any{"messages": []any{map[string]any{"role": "user"}}},
 			func() (int, int, string) { return bad("Error: required properties at '/messages/0' are 'content'") }},
 		{"array content", llama, map[string]any{"messages": []any{map[string]any{"role": "user", "content": []any{"x"}}}},
-			func() (int, int, string) { return bad("Error: Type mismatch of '/messages/0/content', 'string' not in 'array'") }},
+			func() (int, int, string) {
+				return bad("Error: Type mismatch of '/messages/0/content', 'string' not in 'array'")
+			}},
 		{"temperature above 5", llama, map[string]any{"prompt": "a", "temperature": 5.5},
 			func() (int, int, string) { return bad("Error: maximum at '/temperature' not met: 5.5 > 5") }},
 		{"negative temperature", llama, map[string]any{"prompt": "a", "temperature": -1},
@@ -81,7 +87,9 @@ func TestRunValidation(t *testing.T) {
 		{"max_tokens zero", llama, map[string]any{"prompt": "a", "max_tokens": 0},
 			func() (int, int, string) { return bad("Error: minimum at '/max_tokens' not met: 0 < 1") }},
 		{"max_tokens fractional", llama, map[string]any{"prompt": "a", "max_tokens": 1.5},
-			func() (int, int, string) { return bad("Error: Type mismatch of '/max_tokens', 'integer' not in 'number'") }},
+			func() (int, int, string) {
+				return bad("Error: Type mismatch of '/max_tokens', 'integer' not in 'number'")
+			}},
 		{"top_k above 50", llama, map[string]any{"prompt": "a", "top_k": 51},
 			func() (int, int, string) { return bad("Error: maximum at '/top_k' not met: 51 > 50") }},
 		{"seed zero", llama, map[string]any{"prompt": "a", "seed": 0},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,9 @@ type Database struct {
 	info Info
 	sq   *store.SQLite
 	size atomic.Int64 // bytes, after the last write
+
+	routes  sync.Map // SQL text -> true when it must run on the writer
+	nroutes atomic.Int64
 }
 
 var _ runtime.D1Database = (*Database)(nil)
@@ -360,6 +364,9 @@ func (db *Database) Run(ctx context.Context, q Query, mode runMode) ([]Result, e
 	q.Args = args
 	var out []Result
 	handled := false
+	if r, ok := db.routes.Load(q.SQL); ok && r.(bool) {
+		goto write
+	}
 	err = db.sq.Read(func(c *store.Conn) error {
 		defer afterCall(c)
 		st, tail, err := c.Prepare(q.SQL, true)
@@ -371,6 +378,7 @@ func (db *Database) Run(ctx context.Context, q Query, mode runMode) ([]Result, e
 		}
 		if !store.IsTrivia(tail) || !st.ReadOnly() {
 			st.Close()
+			db.remember(q.SQL, true)
 			return nil
 		}
 		handled = true
@@ -385,6 +393,7 @@ func (db *Database) Run(ctx context.Context, q Query, mode runMode) ([]Result, e
 	if err != nil || handled {
 		return out, err
 	}
+write:
 	err = db.sq.Write(func(c *store.Conn) error {
 		defer afterCall(c)
 		if single(c, q.SQL) {
@@ -398,6 +407,18 @@ func (db *Database) Run(ctx context.Context, q Query, mode runMode) ([]Result, e
 	})
 	return out, err
 }
+
+// remember records that sql goes to the writer, so later calls skip the
+// reader. The cache is dropped when it grows past maxRoutes texts.
+func (db *Database) remember(sql string, write bool) {
+	if db.nroutes.Add(1) > maxRoutes {
+		db.routes.Clear()
+		db.nroutes.Store(0)
+	}
+	db.routes.Store(sql, write)
+}
+
+const maxRoutes = 4096
 
 // single reports whether sql is one statement (then autocommit suffices).
 func single(c *store.Conn, sql string) bool {
@@ -478,9 +499,12 @@ func (db *Database) Batch(ctx context.Context, stmts []runtime.D1PreparedStateme
 // the first line's text.
 func (db *Database) Exec(ctx context.Context, query string) (runtime.D1ExecResult, error) {
 	lines := strings.Split(strings.TrimSpace(query), "\n")
-	qs := make([]Query, len(lines))
-	for i, l := range lines {
-		qs[i] = Query{SQL: l}
+	var qs []Query
+	for _, l := range lines {
+		// Lines with nothing to run are dropped, as D1's backend drops them.
+		if !store.IsTrivia(l) {
+			qs = append(qs, Query{SQL: l})
+		}
 	}
 	res, err := db.RunBatch(ctx, qs, runMode{})
 	if err != nil {
@@ -496,7 +520,7 @@ func (db *Database) Exec(ctx context.Context, query string) (runtime.D1ExecResul
 	for _, r := range res {
 		total += r[len(r)-1].Meta.Duration
 	}
-	return runtime.D1ExecResult{Count: len(lines), Duration: total}, nil
+	return runtime.D1ExecResult{Count: len(qs), Duration: total}, nil
 }
 
 // Size is the database size in bytes after the last write.

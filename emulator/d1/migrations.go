@@ -243,7 +243,7 @@ func (db *Database) applyOne(ctx context.Context, table string, m Migration) err
 	// Differs from Cloudflare: applied_at comes from the emulator's clock.
 	insert := fmt.Sprintf("INSERT INTO %s (name, applied_at)\nvalues (%s, %s);", quoteIdent(table),
 		quoteString(m.Name), quoteString(db.svc.clock.Now().UTC().Format("2006-01-02 15:04:05")))
-	text := m.SQL + "\n" + insert
+	text := strings.TrimLeft(m.SQL+"\n"+insert, " \t\r\n")
 	return db.sq.Write(func(c *store.Conn) error {
 		defer afterCall(c)
 		return db.inTx(c, func() error {
@@ -262,7 +262,8 @@ func (db *Database) applyOne(ctx context.Context, table string, m Migration) err
 				if err != nil {
 					return &MigrationError{File: m.Name, Statement: stmtSQL, Err: err}
 				}
-				rest = tail
+				// Statements are sent one by one, trimmed, as local wrangler does.
+				rest = strings.TrimLeft(tail, " \t\r\n")
 			}
 		})
 	})

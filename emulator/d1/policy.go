@@ -88,7 +88,7 @@ var allowedFunctions = setOf(
 	"jsonb_set", "json_type", "json_valid", "json_quote", "json_group_array",
 	"jsonb_group_array", "json_group_object", "jsonb_group_object",
 	// FTS5 auxiliary functions, rtree helpers.
-	"bm25", "highlight", "snippet", "rtreecheck", "rtreenode", "rtreedepth",
+	"match", "bm25", "highlight", "snippet", "rtreecheck", "rtreenode", "rtreedepth",
 	// Used by SQLite itself while running ALTER TABLE.
 	"sqlite_rename_column", "sqlite_rename_table", "sqlite_rename_test",
 	"sqlite_drop_column", "sqlite_rename_quotefix",
@@ -110,7 +110,7 @@ func reserved(name string) bool {
 }
 
 // authorize is the SQLite authorizer callback.
-func (p *policy) authorize(action int, a1, a2, _, _ string) int {
+func (p *policy) authorize(action int, a1, a2, dbName, _ string) int {
 	if p.trusted {
 		return store.AuthOK
 	}
@@ -125,8 +125,12 @@ func (p *policy) authorize(action int, a1, a2, _, _ string) int {
 		lib.SQLITE_DROP_TEMP_TRIGGER, lib.SQLITE_DROP_TEMP_VIEW:
 		return store.AuthDeny
 	case lib.SQLITE_CREATE_TABLE, lib.SQLITE_CREATE_INDEX, lib.SQLITE_CREATE_VIEW, lib.SQLITE_CREATE_TRIGGER,
-		lib.SQLITE_DROP_TABLE, lib.SQLITE_DROP_INDEX, lib.SQLITE_DROP_VIEW, lib.SQLITE_DROP_TRIGGER,
-		lib.SQLITE_INSERT, lib.SQLITE_UPDATE, lib.SQLITE_DELETE:
+		lib.SQLITE_DROP_TABLE, lib.SQLITE_DROP_INDEX, lib.SQLITE_DROP_VIEW, lib.SQLITE_DROP_TRIGGER:
+		if reserved(a1) || strings.EqualFold(dbName, "temp") {
+			return store.AuthDeny
+		}
+	case lib.SQLITE_INSERT, lib.SQLITE_UPDATE, lib.SQLITE_DELETE:
+		// (ALTER TABLE updates temp.sqlite_master itself: no temp check.)
 		if reserved(a1) {
 			return store.AuthDeny
 		}

@@ -41,6 +41,10 @@ type Options struct {
 	Clock    runtime.Clock
 	Logger   *slog.Logger
 
+	// AccountID is the account binding runs (RunWorkersAI) are cached
+	// under; HTTP requests carry theirs in the path.
+	AccountID string
+
 	// AI returns the Workers AI binding at call time (it may be wired after
 	// the gateway). The builtin openai upstream and the workers-ai provider
 	// run on it.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -101,29 +102,67 @@ func peekRequest(body []byte) requestHead {
 	return h
 }
 
+// inbound is one request to the gateway, from HTTP or from the binding.
+type inbound struct {
+	account, gateway, provider, endpoint string
+	method, rawQuery                     string
+	header                               http.Header
+	body                                 []byte
+	// binding marks a call from env.AI.run(..., {gateway}): it is
+	// authenticated by the account already, so cf-aig-authorization is
+	// not asked for.
+	binding bool
+}
+
 // handleProxy serves /v1/{account_id}/{gateway_id}/{provider}/{path...}.
 func (s *Service) handleProxy(w http.ResponseWriter, r *http.Request) {
+	in := &inbound{
+		account: r.PathValue("account_id"), gateway: r.PathValue("gateway_id"),
+		provider: r.PathValue("provider"), endpoint: r.PathValue("rest"),
+		method: r.Method, rawQuery: r.URL.RawQuery, header: r.Header,
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.Limits.MaxRequestBody+1))
+	if err != nil {
+		s.serve(w, r.Context(), in, errBadRequestBody.With(err))
+		return
+	}
+	if int64(len(body)) > s.opts.Limits.MaxRequestBody {
+		s.serve(w, r.Context(), in, errBodyTooLarge.Withf("request body larger than %d bytes", s.opts.Limits.MaxRequestBody))
+		return
+	}
+	in.body = body
+	s.serve(w, r.Context(), in, nil)
+}
+
+// serve runs one request through the gateway: authentication, the cache,
+// the provider, the log record. A non-nil early error is answered (and
+// logged) before anything else.
+func (s *Service) serve(w http.ResponseWriter, ctx context.Context, in *inbound, early *runtime.Error) {
 	start := s.clock.Now()
-	account, gwID := r.PathValue("account_id"), r.PathValue("gateway_id")
-	provName, endpoint := r.PathValue("provider"), r.PathValue("rest")
-	gw := s.settings(gwID)
+	gw := s.settings(in.gateway)
 	l := &Log{
 		ID:                 newLogID(start),
-		Gateway:            gwID,
-		Provider:           provName,
-		Path:               endpoint,
+		Gateway:            in.gateway,
+		Provider:           in.provider,
+		Path:               in.endpoint,
 		RequestType:        "provider",
-		RequestContentType: r.Header.Get("Content-Type"),
-		Metadata:           parseMetadata(r.Header.Get(HeaderMetadata)),
+		RequestContentType: in.header.Get("Content-Type"),
+		Metadata:           parseMetadata(in.header.Get(HeaderMetadata)),
 		CreatedAt:          start.UTC(),
 	}
-	o := outcome{keep: !strings.EqualFold(r.Header.Get(HeaderCollectLog), "false")}
+	if in.binding {
+		l.RequestType = "binding"
+	}
+	o := outcome{keep: !strings.EqualFold(in.header.Get(HeaderCollectLog), "false")}
 	w.Header().Set(HeaderLogID, l.ID)
 	defer func() {
 		l.Duration = s.clock.Now().Sub(start).Milliseconds()
 		l.Success = l.StatusCode >= 200 && l.StatusCode < 300
 		s.journal.record(l, o)
-		s.log.DebugContext(r.Context(), "gateway request", "gateway", gwID, "provider", provName, "path", endpoint,
+		if !s.log.Enabled(ctx, slog.LevelDebug) {
+			return
+		}
+		s.log.DebugContext(ctx, "gateway request", "gateway", in.gateway, "provider", in.provider, "path", in.endpoint,
 			"model", l.Model, "status", l.StatusCode, "cached", l.Cached, "log_id", l.ID)
 	}()
 	fail := func(e *runtime.Error) {
@@ -132,52 +171,47 @@ func (s *Service) handleProxy(w http.ResponseWriter, r *http.Request) {
 		writeGatewayError(w, e)
 	}
 
-	if gw.Authenticated && !authorized(r.Header.Get(HeaderAuthorization), gw.Token) {
+	if gw.Authenticated && !in.binding && !authorized(in.header.Get(HeaderAuthorization), gw.Token) {
 		fail(ErrUnauthorized)
 		return
 	}
-	prov, ok := s.providers[provName]
+	if early != nil {
+		fail(early)
+		return
+	}
+	prov, ok := s.providers[in.provider]
 	if !ok {
-		fail(errUnknownProvider.Withf("edge: unknown provider %q (edge serves openai, workers-ai and compat)", provName))
+		fail(errUnknownProvider.Withf("edge: unknown provider %q (edge serves openai, workers-ai and compat)", in.provider))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.Limits.MaxRequestBody+1))
-	if err != nil {
-		fail(errBadRequestBody.With(err))
-		return
-	}
-	if int64(len(body)) > s.opts.Limits.MaxRequestBody {
-		fail(errBodyTooLarge.Withf("request body larger than %d bytes", s.opts.Limits.MaxRequestBody))
-		return
-	}
-	l.RequestSize = len(body)
-	l.RequestHead, l.RequestHeadComplete = head(body, s.opts.Limits.HeadBytes)
-	req := peekRequest(body)
+	l.RequestSize = len(in.body)
+	l.RequestHead, l.RequestHeadComplete = head(in.body, s.opts.Limits.HeadBytes)
+	req := peekRequest(in.body)
 	l.Model = req.Model
-	if provName == ProviderWorkersAI && !strings.HasPrefix(endpoint, "v1/") {
-		l.Model = endpoint
+	if in.provider == ProviderWorkersAI && !strings.HasPrefix(in.endpoint, "v1/") {
+		l.Model = in.endpoint
 	}
-	l.ModelType = modelType(endpoint, l.Model)
+	l.ModelType = modelType(in.endpoint, l.Model)
 
-	pol, note := cachePolicy(r.Header, gw)
+	pol, note := cachePolicy(in.header, gw)
 	if note != "" {
-		s.log.WarnContext(r.Context(), note, "gateway", gwID, "log_id", l.ID)
+		s.log.WarnContext(ctx, note, "gateway", in.gateway, "log_id", l.ID)
 	}
 	if req.Stream {
 		// Differs from Cloudflare: streamed responses are proxied but never cached.
 		pol.ttl = 0
 	}
-	auth := r.Header.Get("Authorization")
-	if ck := r.Header.Get(HeaderCacheKey); ck != "" {
-		pol.key = customCacheKey(account, gwID, ck)
+	if ck := in.header.Get(HeaderCacheKey); ck != "" {
+		pol.key = customCacheKey(in.account, in.gateway, ck)
 	} else {
-		pol.key = cacheKey(account, gwID, provName, methodEndpoint(r.Method, endpoint, r.URL.RawQuery), l.Model, auth, body)
+		pol.key = cacheKey(in.account, in.gateway, in.provider, methodEndpoint(in.method, in.endpoint, in.rawQuery),
+			l.Model, in.header.Get("Authorization"), in.body)
 	}
 
 	if pol.ttl > 0 && !pol.skip {
 		ent, ok, err := s.cache.get(pol.key, start)
 		if err != nil {
-			s.log.ErrorContext(r.Context(), "gateway cache read failed", "err", err)
+			s.log.ErrorContext(ctx, "gateway cache read failed", "err", err)
 		}
 		if ok {
 			s.writeHit(w, ent, l, &o)
@@ -185,19 +219,20 @@ func (s *Service) handleProxy(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	c := &call{method: r.Method, endpoint: endpoint, rawQuery: r.URL.RawQuery, header: upstreamHeader(r.Header), body: body}
-	resp, timedOut, err := s.send(r.Context(), prov, c, r.Header.Get(HeaderTimeout))
+	c := &call{method: in.method, endpoint: in.endpoint, rawQuery: in.rawQuery, header: upstreamHeader(in.header), body: in.body}
+	timeout := in.header.Get(HeaderTimeout)
+	resp, timedOut, err := s.send(ctx, prov, c, timeout)
 	if err != nil {
 		if timedOut {
-			fail(errUpstreamTimedOut.Withf("edge: %s did not answer within cf-aig-request-timeout %s ms", provName, r.Header.Get(HeaderTimeout)).With(err))
+			fail(errUpstreamTimedOut.Withf("edge: %s did not answer within cf-aig-request-timeout %s ms", in.provider, timeout).With(err))
 		} else {
-			fail(errUpstreamFailed.Withf("edge: %s upstream unreachable: %v", provName, err).With(err))
+			fail(errUpstreamFailed.Withf("edge: %s upstream unreachable: %v", in.provider, err).With(err))
 		}
 		return
 	}
 	defer resp.Body.Close()
 	o.served = true
-	s.writeUpstream(w, r, resp, l, &o, pol, req.Stream)
+	s.writeUpstream(ctx, w, in.header.Get(HeaderCustomCost), resp, l, &o, pol, req.Stream)
 }
 
 // send calls the provider; a timeout (cf-aig-request-timeout, in ms) runs
@@ -274,7 +309,7 @@ func (s *Service) writeHit(w http.ResponseWriter, ent *entry, l *Log, o *outcome
 // writeUpstream relays a provider response: buffered (and stored when the
 // policy says so) for a successful non-streamed answer, streamed with a
 // flush after every read otherwise.
-func (s *Service) writeUpstream(w http.ResponseWriter, r *http.Request, resp *http.Response, l *Log, o *outcome, pol policy, streamReq bool) {
+func (s *Service) writeUpstream(ctx context.Context, w http.ResponseWriter, customCost string, resp *http.Response, l *Log, o *outcome, pol policy, streamReq bool) {
 	h := w.Header()
 	for k, vs := range resp.Header {
 		if !skipResponseHeader(k) {
@@ -316,7 +351,7 @@ func (s *Service) writeUpstream(w http.ResponseWriter, r *http.Request, resp *ht
 	if m := responseModel(body); m != "" && l.Model == "" {
 		l.Model = m
 	}
-	o.cost = s.requestCost(r.Header.Get(HeaderCustomCost), l)
+	o.cost = s.requestCost(customCost, l)
 	if pol.ttl > 0 {
 		ent := &entry{
 			ExpiresAt: l.CreatedAt.Add(pol.ttl),
@@ -328,7 +363,7 @@ func (s *Service) writeUpstream(w http.ResponseWriter, r *http.Request, resp *ht
 			Body:      body,
 		}
 		if err := s.cache.put(pol.key, ent); err != nil {
-			s.log.ErrorContext(r.Context(), "gateway cache write failed", "err", err)
+			s.log.ErrorContext(ctx, "gateway cache write failed", "err", err)
 		}
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))

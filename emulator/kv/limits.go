@@ -14,12 +14,11 @@ const (
 	MaxBulkGetBytes   = 25 << 20    // total value size of one bulk get
 	MaxBulkWriteItems = 10000       // pairs per REST bulk write
 	MaxBulkDeleteKeys = 10000       // keys per REST bulk delete
-	MaxBulkWriteBytes = 100 << 20   // one REST bulk write request
 	minExpiration     = -2147483648 // expiration and expirationTtl are int32 in the binding
 	maxExpiration     = 2147483647  //
 	namespacePageMax  = 100         // per_page cap of the namespace list
 	namespacePageDflt = 20          // per_page default of the namespace list
-	expiredSweepBatch = 256         // expired keys deleted per write transaction during list
+	expiredSweepBatch = 256         // at most this many expired pairs deleted by one list call
 	badgerGCGraceSecs = 60          // Badger TTL = expiration + this, and only with the system clock
 	contentTypeOctet  = "application/octet-stream"
 	headerExpiration  = "expiration" // REST value GET: unix seconds, when the key expires

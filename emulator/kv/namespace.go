@@ -60,7 +60,7 @@ func (n *Namespace) now() int64 { return n.svc.clock.Now().Unix() }
 
 // expired is the one rule of visibility: a pair is gone once the clock
 // reaches its expiration.
-func expired(expiration, now int64) bool { return expiration != 0 && now > expiration }
+func expired(expiration, now int64) bool { return expiration != 0 && now >= expiration }
 
 // Get implements runtime.KVNamespace.
 func (n *Namespace) Get(ctx context.Context, key string) (runtime.KVEntry, error) {

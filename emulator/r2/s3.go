@@ -60,6 +60,11 @@ func (h *s3Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (h *s3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The Date header comes from the clock, as every time here does: SDKs
+	// correct their clock offset from it.
+	w.Header().Set("Date", h.svc.clock.Now().UTC().Format(http.TimeFormat))
+	h.svc.log.DebugContext(r.Context(), "s3 request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery,
+		"payload", r.Header.Get("X-Amz-Content-Sha256"), "expect", r.Header.Get("Expect"), "encoding", r.Header.Get("Content-Encoding"))
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		h.fail(w, r, newS3Error(400, "InvalidArgument", "Invalid query string"))

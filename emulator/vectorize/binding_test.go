@@ -350,8 +350,12 @@ func TestDescribeAndMutations(t *testing.T) {
 	var last string
 	seen := map[string]bool{}
 	for i, write := range []func() (runtime.VectorizeMutation, error){
-		func() (runtime.VectorizeMutation, error) { return x.Insert(ctx, []runtime.VectorizeVector{vec("a", 1, 1)}) },
-		func() (runtime.VectorizeMutation, error) { return x.Upsert(ctx, []runtime.VectorizeVector{vec("b", 1, 1)}) },
+		func() (runtime.VectorizeMutation, error) {
+			return x.Insert(ctx, []runtime.VectorizeVector{vec("a", 1, 1)})
+		},
+		func() (runtime.VectorizeMutation, error) {
+			return x.Upsert(ctx, []runtime.VectorizeVector{vec("b", 1, 1)})
+		},
 		func() (runtime.VectorizeMutation, error) { return x.CreateMetadataIndex(ctx, "p", "number") },
 		func() (runtime.VectorizeMutation, error) { return x.DeleteByIDs(ctx, []string{"a", "zzz"}) },
 		func() (runtime.VectorizeMutation, error) { return x.DeleteMetadataIndex(ctx, "p") },

@@ -11,7 +11,8 @@
 # Environment:
 #   EDGE_CACHE            cache dir (default ${XDG_CACHE_HOME:-~/.cache}/jobmatch-edge)
 #   EDGE_OLLAMA_REBUILD=1 rebuild the Ollama binary even when the cached one works
-#   EDGE_INT_RUN          -run pattern for go test (default: all)
+#   EDGE_INT_RUN          -run pattern for go test (default: Ollama, i.e. every
+#                         integration test; the unit tests run in make test)
 #
 # Ollama is built with its own `go install` (cgo on, only in this step), never
 # through the project's go.mod. Anything missing is an error: this script
@@ -174,7 +175,7 @@ run_tests() {
 	(
 		cd "$REPO"
 		OLLAMA_URL=$OLLAMA_URL OLLAMA_TEST_MODEL=$MODEL_NAME OLLAMA_TEST_MODEL_768=$MODEL_768 \
-			go test -race -count=1 -tags ollama_int -run "${EDGE_INT_RUN:-.}" -v ./emulator/ai/
+			go test -race -count=1 -tags ollama_int -run "${EDGE_INT_RUN:-Ollama}" -v ./emulator/ai/
 	) 2>&1 | tee "$WORK/test.log" || rc=$?
 	((rc == 0)) || die "integration tests failed"
 	# A skipped or absent test is a failure here, never a pass.
