@@ -101,9 +101,7 @@ func Vocabulary() []string {
 	for _, p := range ".,;:!?'\"()[]{}-_/\\@#$%&*+=<>|~`^" {
 		v = append(v, wordStart+string(p))
 	}
-	for _, s := range suffixes {
-		v = append(v, s)
-	}
+	v = append(v, suffixes...)
 	return dedupe(v)
 }
 

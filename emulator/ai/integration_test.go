@@ -193,7 +193,7 @@ var jobTexts = []string{
 	"Lead platform engineer building distributed systems at scale",
 }
 
-func TestOllamaEmbedShape(t *testing.T) {
+func TestRealOllamaEmbedShape(t *testing.T) {
 	env := mustOllamaEnv(t)
 	svc := mustOpen(t, env, nil)
 	for _, tc := range []struct {
@@ -221,7 +221,7 @@ func TestOllamaEmbedShape(t *testing.T) {
 	}
 }
 
-func TestOllamaEmbedUnitNorm(t *testing.T) {
+func TestRealOllamaEmbedUnitNorm(t *testing.T) {
 	env := mustOllamaEnv(t)
 	svc := mustOpen(t, env, nil)
 	got := mustEmbed(t, svc, tinyID, map[string]any{"text": jobTexts})
@@ -240,7 +240,7 @@ func TestOllamaEmbedUnitNorm(t *testing.T) {
 	}
 }
 
-func TestOllamaEmbedDeterministic(t *testing.T) {
+func TestRealOllamaEmbedDeterministic(t *testing.T) {
 	env := mustOllamaEnv(t)
 	first := mustOpen(t, env, nil)
 	second := mustOpen(t, env, nil)
@@ -270,7 +270,7 @@ func TestOllamaEmbedDeterministic(t *testing.T) {
 	})
 }
 
-func TestOllamaEmbedBatch(t *testing.T) {
+func TestRealOllamaEmbedBatch(t *testing.T) {
 	env := mustOllamaEnv(t)
 	svc := mustOpen(t, env, nil)
 	texts := make([]string, 101)
@@ -327,7 +327,7 @@ func closedLoopbackURL(t *testing.T) string {
 	return "http://" + addr
 }
 
-func TestOllamaErrors(t *testing.T) {
+func TestRealOllamaErrors(t *testing.T) {
 	env := mustOllamaEnv(t)
 	down := closedLoopbackURL(t)
 	const missing = "edge-missing-model"
@@ -384,9 +384,9 @@ func TestOllamaErrors(t *testing.T) {
 	}
 }
 
-// TestOllamaAutoProbe checks the start-up probe against the real server:
+// TestRealOllamaAutoProbe checks the start-up probe against the real server:
 // auto uses Ollama only when it holds every mapped model.
-func TestOllamaAutoProbe(t *testing.T) {
+func TestRealOllamaAutoProbe(t *testing.T) {
 	env := mustOllamaEnv(t)
 	all := map[string]string{}
 	var defaults, pulls []string // the default map's Ollama models, sorted, and their pull commands
@@ -431,11 +431,11 @@ func TestOllamaAutoProbe(t *testing.T) {
 	}
 }
 
-// TestGatewayWorkersAIServedByOllama sends a Workers AI request through the
+// TestRealOllamaGatewayWorkersAI sends a Workers AI request through the
 // AI Gateway of a whole emulator whose AI binding is the real Ollama, with
 // the real catalog entry @cf/baai/bge-base-en-v1.5 mapped to the
 // 768-dimension test model.
-func TestGatewayWorkersAIServedByOllama(t *testing.T) {
+func TestRealOllamaGatewayWorkersAI(t *testing.T) {
 	env := mustOllamaEnv(t)
 	emu := emulatortest.New(t, emulatortest.WithOptions(func(o *emulator.Options) {
 		o.AIBackend = ai.BackendOllama

@@ -43,7 +43,7 @@ func (s *Service) Execute(ctx context.Context, ref, sql string) ([]Result, error
 	if err != nil {
 		return nil, err
 	}
-	return db.Run(ctx, Query{SQL: sql}, runMode{each: true})
+	return db.runQuery(ctx, Query{SQL: sql}, runMode{each: true})
 }
 
 // WriteResults prints results as wrangler's `d1 execute` does: with asJSON

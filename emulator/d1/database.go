@@ -18,10 +18,11 @@ import (
 
 // Database is one D1 database. It implements runtime.D1Database.
 type Database struct {
-	svc  *Service
-	info Info
-	sq   *store.SQLite
-	size atomic.Int64 // bytes, after the last write
+	svc      *Service
+	info     Info
+	sq       *store.SQLite
+	size     atomic.Int64 // bytes, after the last write
+	pageSize int64        // read once, on the writer
 
 	routes  sync.Map // SQL text -> true when it must run on the writer
 	nroutes atomic.Int64
@@ -161,6 +162,9 @@ func checkArgs(args []any) ([]any, error) {
 	return out, nil
 }
 
+// typeErr is D1_TYPE_ERROR for an unsupported value.
+//
+// Differs from Cloudflare: the type is Go's (%T), where JavaScript names typeof.
 func typeErr(v any) error {
 	return &runtime.D1Error{Kind: runtime.D1KindTypeError,
 		Message: fmt.Sprintf("Type '%T' not supported for value '%v'", v, v)}
@@ -270,6 +274,8 @@ func (db *Database) step(c *store.Conn, st *store.Stmt, args []any, last bool, m
 		}
 	}
 	changes := c.TotalChanges() - before
+	// Differs from Cloudflare: rows_read/rows_written leave out index
+	// reads and writes, and served_by names the emulator.
 	m := runtime.D1Meta{
 		Duration:    float64(db.svc.clock.Now().Sub(start).Microseconds()) / 1000,
 		Changes:     changes,
@@ -292,16 +298,27 @@ func (db *Database) refreshSize(c *store.Conn) {
 	p := policyOf(c)
 	p.trusted = true
 	defer func() { p.trusted = false }()
-	st, _, err := c.Prepare("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", true)
+	if db.pageSize == 0 {
+		db.pageSize = pragmaInt(c, "PRAGMA page_size")
+	}
+	if n := pragmaInt(c, "PRAGMA page_count"); n > 0 {
+		db.size.Store(n * db.pageSize)
+	}
+}
+
+// pragmaInt reads a one-value PRAGMA (trusted callers only).
+func pragmaInt(c *store.Conn, sql string) int64 {
+	st, _, err := c.Prepare(sql, true)
 	if err != nil || st == nil {
-		return
+		return 0
 	}
 	defer st.Close()
 	if more, err := st.Step(); err == nil && more {
 		if v, ok := st.Column(0).(int64); ok {
-			db.size.Store(v)
+			return v
 		}
 	}
+	return 0
 }
 
 // trusted runs our own statement (transaction control, resets) past the
@@ -350,10 +367,10 @@ func (db *Database) inTx(c *store.Conn, fn func() error) error {
 	return nil
 }
 
-// Run runs one Query the way a prepared statement does: on a reader when
+// runQuery runs one Query the way a prepared statement does: on a reader when
 // it is a single read-only statement, else on the writer (several
 // statements in one transaction).
-func (db *Database) Run(ctx context.Context, q Query, mode runMode) ([]Result, error) {
+func (db *Database) runQuery(ctx context.Context, q Query, mode runMode) ([]Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -430,9 +447,9 @@ func single(c *store.Conn, sql string) bool {
 	return store.IsTrivia(tail)
 }
 
-// RunBatch runs queries in order in one transaction on the writer and
+// runBatch runs queries in order in one transaction on the writer and
 // returns the last result of each; any failure rolls everything back.
-func (db *Database) RunBatch(ctx context.Context, qs []Query, mode runMode) ([][]Result, error) {
+func (db *Database) runBatch(ctx context.Context, qs []Query, mode runMode) ([][]Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -482,7 +499,7 @@ func (db *Database) Batch(ctx context.Context, stmts []runtime.D1PreparedStateme
 		}
 		qs[i] = Query{SQL: st.sql, Args: st.args}
 	}
-	res, err := db.RunBatch(ctx, qs, runMode{})
+	res, err := db.runBatch(ctx, qs, runMode{})
 	if err != nil {
 		return nil, err
 	}
@@ -506,13 +523,14 @@ func (db *Database) Exec(ctx context.Context, query string) (runtime.D1ExecResul
 			qs = append(qs, Query{SQL: l})
 		}
 	}
-	res, err := db.RunBatch(ctx, qs, runMode{})
+	res, err := db.runBatch(ctx, qs, runMode{})
 	if err != nil {
 		msg := err.Error()
 		var de *runtime.D1Error
 		if errors.As(err, &de) {
 			msg = de.Message
 		}
+		// Differs from Cloudflare: always line 1 and the first line (Miniflare's report).
 		return runtime.D1ExecResult{}, &runtime.D1Error{Kind: runtime.D1KindExecError,
 			Message: fmt.Sprintf("Error in line 1: %s: %s", lines[0], msg), Err: err}
 	}

@@ -75,7 +75,7 @@ func wantErr(t testing.TB, err error, want string) {
 
 func mustCount(t testing.TB, db runtime.D1Database, table string) int64 {
 	t.Helper()
-	v, err := db.Prepare("SELECT count(*) AS n FROM " + table).FirstColumn(context.Background(), "n")
+	v, err := db.Prepare("SELECT count(*) AS n FROM "+table).FirstColumn(context.Background(), "n")
 	if err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}

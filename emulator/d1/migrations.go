@@ -154,10 +154,10 @@ var ErrNoMigrations = errors.New("no migrations configured for this database (se
 // AppliedMigrations creates the migrations table if needed (as wrangler
 // does before listing) and returns its rows ordered by id.
 func (db *Database) AppliedMigrations(ctx context.Context, table string) ([]AppliedMigration, error) {
-	if _, err := db.Run(ctx, Query{SQL: createMigrationsTable(table)}, runMode{}); err != nil {
+	if _, err := db.runQuery(ctx, Query{SQL: createMigrationsTable(table)}, runMode{}); err != nil {
 		return nil, err
 	}
-	res, err := db.Run(ctx, Query{SQL: "SELECT * FROM " + quoteIdent(table) + " ORDER BY id"}, runMode{})
+	res, err := db.runQuery(ctx, Query{SQL: "SELECT * FROM " + quoteIdent(table) + " ORDER BY id"}, runMode{})
 	if err != nil {
 		return nil, err
 	}

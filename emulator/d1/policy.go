@@ -118,6 +118,7 @@ func (p *policy) authorize(action int, a1, a2, dbName, _ string) int {
 	case lib.SQLITE_ATTACH, lib.SQLITE_DETACH:
 		return store.AuthDeny
 	case lib.SQLITE_TRANSACTION, lib.SQLITE_SAVEPOINT:
+		// Differs from Cloudflare: the Durable Object text (production D1's is unverified).
 		p.denial = msgTransaction
 		return store.AuthDeny
 	case lib.SQLITE_CREATE_TEMP_INDEX, lib.SQLITE_CREATE_TEMP_TABLE, lib.SQLITE_CREATE_TEMP_TRIGGER,

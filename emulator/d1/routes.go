@@ -212,10 +212,10 @@ func (s *Service) handleQuery(raw bool) http.HandlerFunc {
 		}
 		var results []Result
 		if len(qs) == 1 {
-			results, err = db.Run(r.Context(), qs[0], runMode{each: true})
+			results, err = db.runQuery(r.Context(), qs[0], runMode{each: true})
 		} else {
 			var nested [][]Result
-			nested, err = db.RunBatch(r.Context(), qs, runMode{each: true})
+			nested, err = db.runBatch(r.Context(), qs, runMode{each: true})
 			for _, n := range nested {
 				results = append(results, n...)
 			}

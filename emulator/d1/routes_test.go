@@ -82,7 +82,7 @@ func TestRESTQuery(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, path, body string
-		want            []string // each result's "results", as JSON
+		want             []string // each result's "results", as JSON
 	}{
 		{"insert with params", "/query", `{"sql":"INSERT INTO rest_t (id, name, data, x) VALUES (?, ?, X'0102', ?)","params":[1,"one",1.5]}`, []string{`[]`}},
 		{"query objects in column order", "/query", `{"sql":"SELECT name, id, data, x FROM rest_t"}`, []string{`[{"name":"one","id":1,"data":[1,2],"x":1.5}]`}},

@@ -22,7 +22,7 @@ func (s *Statement) Bind(values ...any) runtime.D1PreparedStatement {
 }
 
 func (s *Statement) run(ctx context.Context, firstOnly bool) (Result, error) {
-	res, err := s.db.Run(ctx, Query{SQL: s.sql, Args: s.args}, runMode{firstOnly: firstOnly})
+	res, err := s.db.runQuery(ctx, Query{SQL: s.sql, Args: s.args}, runMode{firstOnly: firstOnly})
 	if err != nil {
 		return Result{}, err
 	}

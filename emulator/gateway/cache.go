@@ -113,11 +113,12 @@ func (c *cache) get(key []byte, now time.Time) (*entry, bool, error) {
 		if err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error {
-			e, err := decodeEntry(v)
-			ent = e
+		v, err := item.ValueCopy(nil)
+		if err != nil {
 			return err
-		})
+		}
+		ent, err = decodeEntry(v)
+		return err
 	})
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, false, nil
@@ -236,6 +237,7 @@ func decodeExpiry(v []byte) (time.Time, error) {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(v[1:9]))), nil
 }
 
+// decodeEntry decodes a record; the entry's body aliases v.
 func decodeEntry(v []byte) (*entry, error) {
 	exp, err := decodeExpiry(v)
 	if err != nil {
@@ -255,7 +257,7 @@ func decodeEntry(v []byte) (*entry, error) {
 			e.Header[k] = append(e.Header[k], val)
 		}
 	}
-	e.Body = append([]byte(nil), d.bytes()...)
+	e.Body = d.bytes()
 	if d.err != nil || n >= 1024 {
 		return nil, errBadEntry
 	}

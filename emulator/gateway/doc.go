@@ -16,6 +16,10 @@
 //   - compat: /chat/completions and /embeddings with model
 //     "<provider>/<model>" (openai or workers-ai).
 //
+// The universal endpoint, POST /v1/{account_id}/{gateway_id} with a JSON
+// array of {provider, endpoint, headers, query} steps, tries each step in
+// turn and names the one that answered in cf-aig-step.
+//
 // Caching follows the caching page (cloudflare-semantics.md §5.2): the key
 // is SHA-256 over provider, endpoint, model, the provider's Authorization
 // header and the full body; the gateway's cache_ttl is the default
@@ -28,6 +32,10 @@
 // cf-aig-log-id. An authenticated gateway answers a request without
 // cf-aig-authorization: Bearer <token> with 401
 // {"success":false,"error":[{"code":2009,"message":"Unauthorized"}]}.
+//
+// Workers AI binding runs with options.gateway (env.AI.run(model, input,
+// {gateway: {id, skipCache, cacheTtl, cacheKey}})) go through the same
+// pipeline via RunWorkersAI, which emulator/ai's SetGateway takes.
 //
 // Log records carry getLog's fields (§5.5) and are kept in a bounded ring in
 // memory, with counters (requests, hits, misses, tokens in and out, tokens
@@ -43,9 +51,11 @@
 //     with a warning in the log, and the gateway default applies; no error
 //     is documented for it. One month is taken as 30 days.
 //   - A cf-aig-cache-ttl within bounds turns caching on for that request
-//     even on a gateway whose cache_ttl is 0.
+//     even on a gateway whose cache_ttl is 0; a request reads the cache
+//     only when caching is on for it.
 //   - Every response not served from the cache says MISS, also when caching
-//     was off for it.
+//     was off for it; errors the gateway answers itself carry no cache
+//     status.
 //   - Gateway ids not in [edge.gateways] are served with caching off and no
 //     authentication (Cloudflare answers only for gateways that exist). The
 //     account id in the path is not checked; cache entries are kept per
@@ -60,8 +70,11 @@
 //     codes are not documented.
 //   - cf-aig-request-timeout is honoured (to the response headers);
 //     retries (cf-aig-max-attempts, cf-aig-retry-delay, cf-aig-backoff),
-//     rate limiting, the universal endpoint, dynamic routes, guardrails,
-//     DLP and log export are not emulated. cf-aig-event-id is accepted and
+//     rate limiting, dynamic routes, guardrails, DLP and log export are not
+//     emulated. cf-aig-event-id is accepted and ignored.
+//   - The universal endpoint (POST /v1/{account_id}/{gateway_id}, an array
+//     of steps, cf-aig-step) tries steps in order until one answers 2xx; a
+//     step's answer is buffered, and step config (timeouts, retries) is
 //     ignored.
 //   - Costs are estimates from a fixed price table (DefaultPrices); tokens
 //     come from the provider's usage, and the builtin upstream estimates

@@ -112,6 +112,9 @@ type inbound struct {
 	// authenticated by the account already, so cf-aig-authorization is
 	// not asked for.
 	binding bool
+	// step is the index of this request in a universal-endpoint array.
+	step      int
+	universal bool
 }
 
 // handleProxy serves /v1/{account_id}/{gateway_id}/{provider}/{path...}.
@@ -121,7 +124,7 @@ func (s *Service) handleProxy(w http.ResponseWriter, r *http.Request) {
 		provider: r.PathValue("provider"), endpoint: r.PathValue("rest"),
 		method: r.Method, rawQuery: r.URL.RawQuery, header: r.Header,
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.Limits.MaxRequestBody+1))
+	body, err := readBody(r, s.opts.Limits.MaxRequestBody)
 	if err != nil {
 		s.serve(w, r.Context(), in, errBadRequestBody.With(err))
 		return
@@ -132,6 +135,19 @@ func (s *Service) handleProxy(w http.ResponseWriter, r *http.Request) {
 	}
 	in.body = body
 	s.serve(w, r.Context(), in, nil)
+}
+
+// readBody reads at most limit+1 bytes of a request body, in one
+// allocation when the length is declared.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= limit {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(r.Body, limit+1))
 }
 
 // serve runs one request through the gateway: authentication, the cache,
@@ -150,8 +166,12 @@ func (s *Service) serve(w http.ResponseWriter, ctx context.Context, in *inbound,
 		Metadata:           parseMetadata(in.header.Get(HeaderMetadata)),
 		CreatedAt:          start.UTC(),
 	}
-	if in.binding {
+	switch {
+	case in.binding:
 		l.RequestType = "binding"
+	case in.universal:
+		l.RequestType = "universal"
+		l.Step = in.step
 	}
 	o := outcome{keep: !strings.EqualFold(in.header.Get(HeaderCollectLog), "false")}
 	w.Header().Set(HeaderLogID, l.ID)

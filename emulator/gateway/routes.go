@@ -14,6 +14,9 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	// https://gateway.ai.cloudflare.com/v1/{account_id}/{gateway_id}/{provider}/{provider path}
 	// (developers.cloudflare.com/ai-gateway/usage/providers/), any method.
 	mux.HandleFunc("/v1/{account_id}/{gateway_id}/{provider}/{rest...}", s.handleProxy)
+	// Universal endpoint: POST https://gateway.ai.cloudflare.com/v1/{account_id}/{gateway_id}
+	// with a JSON array of steps (developers.cloudflare.com/ai-gateway/usage/universal/).
+	mux.HandleFunc("POST /v1/{account_id}/{gateway_id}", s.handleUniversal)
 
 	// Console (no Cloudflare equivalent beyond the dashboard's analytics and
 	// logs): counters, the cache settings of each gateway, recent log records.

@@ -116,6 +116,8 @@ func TestGetDeleteListValidation(t *testing.T) {
 		{"get dot dot", get("..", runtime.KVGetOptions{}), typeErr(`".." is not allowed as a key name.`)},
 		{"get 513 bytes", get(long, runtime.KVGetOptions{}), failedErr("GET", 414, "UTF-8 encoded length of 513 exceeds key length limit of 512.")},
 		{"get cacheTtl 10", get("k", runtime.KVGetOptions{CacheTTL: 10}), failedErr("GET", 400, "Invalid cache_ttl of 10. Cache TTL must be at least 30.")},
+		{"get key before cacheTtl", get("", runtime.KVGetOptions{CacheTTL: 10}), typeErr("Key name cannot be empty.")},
+		{"get cacheTtl out of int32", get("", runtime.KVGetOptions{CacheTTL: 1 << 40}), typeErr("Value out of range. Must be between -2147483648 and 2147483647 (inclusive).")},
 		{"get cacheTtl 30", get("k", runtime.KVGetOptions{CacheTTL: 30}), wantErr{text: "cf 10009: get: 'key not found'", status: 404, code: 10009, message: "get: 'key not found'"}},
 		{"delete empty", del(""), typeErr("Key name cannot be empty.")},
 		{"delete dot", del("."), typeErr(`"." is not allowed as a key name.`)},
@@ -586,7 +588,7 @@ func TestCatalog(t *testing.T) {
 func TestReopenKeepsEverything(t *testing.T) {
 	dir := t.TempDir()
 	clock := runtime.NewFakeClock(start)
-	svc, err := kv.Open(kv.Options{Dir: dir, Clock: clock})
+	svc, err := kv.Open(kv.Options{Dir: dir, Clock: clock, Sync: true})
 	must(t, err)
 	ns, err := svc.EnsureNamespace(testNS, "TEST")
 	must(t, err)

@@ -70,10 +70,15 @@ func (n *Namespace) Get(ctx context.Context, key string) (runtime.KVEntry, error
 // GetWithOptions implements runtime.KVNamespace. cacheTtl is validated,
 // then ignored: there is one location, always current.
 func (n *Namespace) GetWithOptions(ctx context.Context, key string, o runtime.KVGetOptions) (runtime.KVEntry, error) {
-	if err := validateCacheTTL(opGet, o.CacheTTL); err != nil {
+	// workerd converts cacheTtl to int32 first, checks the key itself, and
+	// leaves the minimum to the backend.
+	if err := validateInt32(opGet, o.CacheTTL); err != nil {
 		return runtime.KVEntry{}, err
 	}
 	if err := validateKey(opGet, key); err != nil {
+		return runtime.KVEntry{}, err
+	}
+	if err := validateCacheTTL(opGet, o.CacheTTL); err != nil {
 		return runtime.KVEntry{}, err
 	}
 	if err := n.usable(opGet, "get"); err != nil {

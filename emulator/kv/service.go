@@ -283,11 +283,6 @@ func errNamespaceNotFound(op string) *runtime.Error {
 	return runtime.NewError(http.StatusNotFound, runtime.CodeKVNamespaceNotFound, op+": 'namespace not found'")
 }
 
-// errKeyNotFound is 10009 in the words of one operation.
-func errKeyNotFound(op string) *runtime.Error {
-	return runtime.NewError(http.StatusNotFound, runtime.CodeKVKeyNotFound, op+": 'key not found'")
-}
-
 // CreateNamespace creates a namespace with a new random id.
 func (s *Service) CreateNamespace(title string) (NamespaceInfo, error) {
 	if title == "" {

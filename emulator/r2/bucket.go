@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"jobmatch-edge/runtime"
@@ -202,6 +203,9 @@ func metadataSize(h runtime.R2HTTPMetadata, custom map[string]string) int {
 	return n
 }
 
+// copyBuffers are the buffers puts stream through.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
+
 // errTooLarge is returned by a limitedWriter past its limit.
 var errTooLarge = errors.New("r2: upload exceeds the size limit")
 
@@ -220,8 +224,9 @@ func (b *Bucket) writeBlob(r io.Reader, algo *checksumAlgo) (w blobWriter, size 
 		dst = append(dst, h)
 	}
 	limit := b.svc.limits.MaxPutBytes
-	buf := make([]byte, 256<<10)
-	size, err = io.CopyBuffer(io.MultiWriter(dst...), io.LimitReader(r, limit+1), buf)
+	buf := copyBuffers.Get().(*[]byte)
+	size, err = io.CopyBuffer(io.MultiWriter(dst...), io.LimitReader(r, limit+1), *buf)
+	copyBuffers.Put(buf)
 	if err == nil && size > limit {
 		err = errTooLarge
 	}

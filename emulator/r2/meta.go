@@ -20,6 +20,31 @@ import (
 // connection to a private in-memory database.
 type meta struct {
 	w, r *sql.DB
+	// Prepared statements of the hot paths (get, put, delete).
+	getR, getW, upsert, del *sql.Stmt
+}
+
+const (
+	sqlGet    = `SELECT ` + objectColumns + ` FROM objects WHERE bucket = ? AND key = ?`
+	sqlUpsert = `INSERT INTO objects(bucket, ` + objectColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(bucket, key) DO UPDATE SET version=excluded.version, size=excluded.size, etag=excluded.etag,
+		uploaded=excluded.uploaded, http_metadata=excluded.http_metadata, custom_metadata=excluded.custom_metadata,
+		checksums=excluded.checksums, storage_class=excluded.storage_class`
+	sqlDelete = `DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING version`
+)
+
+func (m *meta) prepare() error {
+	var err error
+	for _, p := range []struct {
+		dst **sql.Stmt
+		db  *sql.DB
+		q   string
+	}{{&m.getR, m.r, sqlGet}, {&m.getW, m.w, sqlGet}, {&m.upsert, m.w, sqlUpsert}, {&m.del, m.w, sqlDelete}} {
+		if *p.dst, err = p.db.Prepare(p.q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const schema = `
@@ -76,7 +101,12 @@ func openMeta(dir string, inMemory, syncWrites bool) (*meta, error) {
 			_ = db.Close()
 			return nil, fmt.Errorf("r2 schema: %w", err)
 		}
-		return &meta{w: db, r: db}, nil
+		m := &meta{w: db, r: db}
+		if err := m.prepare(); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		return m, nil
 	}
 	syncMode := "NORMAL"
 	if syncWrites {
@@ -105,10 +135,20 @@ func openMeta(dir string, inMemory, syncWrites bool) (*meta, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &meta{w: w, r: r}, nil
+	m := &meta{w: w, r: r}
+	if err := m.prepare(); err != nil {
+		_ = m.close()
+		return nil, err
+	}
+	return m, nil
 }
 
 func (m *meta) close() error {
+	for _, st := range []*sql.Stmt{m.getR, m.getW, m.upsert, m.del} {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
 	if m.r == m.w {
 		return m.w.Close()
 	}
@@ -171,7 +211,7 @@ func (m *meta) bucketCreated(ctx context.Context, name string) (time.Time, error
 }
 
 func (m *meta) get(ctx context.Context, bucket, key string) (*record, error) {
-	rec, err := scanRecord(m.r.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE bucket = ? AND key = ?`, bucket, key))
+	rec, err := scanRecord(m.getR.QueryRowContext(ctx, bucket, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -179,8 +219,8 @@ func (m *meta) get(ctx context.Context, bucket, key string) (*record, error) {
 }
 
 // getTx reads a row inside the write transaction.
-func getTx(ctx context.Context, tx *sql.Tx, bucket, key string) (*record, error) {
-	rec, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE bucket = ? AND key = ?`, bucket, key))
+func (m *meta) getTx(ctx context.Context, tx *sql.Tx, bucket, key string) (*record, error) {
+	rec, err := scanRecord(tx.StmtContext(ctx, m.getW).QueryRowContext(ctx, bucket, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -196,19 +236,14 @@ func (m *meta) put(ctx context.Context, bucket string, rec *record, check func(c
 		return "", false, err
 	}
 	defer func() { _ = tx.Rollback() }()
-	cur, err := getTx(ctx, tx, bucket, rec.key)
+	cur, err := m.getTx(ctx, tx, bucket, rec.key)
 	if err != nil {
 		return "", false, err
 	}
 	if check != nil && !check(cur) {
 		return "", false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO objects(bucket, `+objectColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT(bucket, key) DO UPDATE SET version=excluded.version, size=excluded.size, etag=excluded.etag,
-		uploaded=excluded.uploaded, http_metadata=excluded.http_metadata, custom_metadata=excluded.custom_metadata,
-		checksums=excluded.checksums, storage_class=excluded.storage_class`,
-		bucket, rec.key, rec.version, rec.size, rec.etag, rec.uploaded.UnixMilli(),
-		mustJSON(rec.http), mustJSON(nonNilMap(rec.custom)), mustJSON(rec.checksums), rec.storageClass); err != nil {
+	if err := m.upsertTx(ctx, tx, bucket, rec); err != nil {
 		return "", false, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -218,6 +253,13 @@ func (m *meta) put(ctx context.Context, bucket string, rec *record, check func(c
 		old = cur.version
 	}
 	return old, true, nil
+}
+
+func (m *meta) upsertTx(ctx context.Context, tx *sql.Tx, bucket string, rec *record) error {
+	_, err := tx.StmtContext(ctx, m.upsert).ExecContext(ctx,
+		bucket, rec.key, rec.version, rec.size, rec.etag, rec.uploaded.UnixMilli(),
+		mustJSON(rec.http), mustJSON(nonNilMap(rec.custom)), mustJSON(rec.checksums), rec.storageClass)
+	return err
 }
 
 func nonNilMap(m map[string]string) map[string]string {
@@ -237,7 +279,7 @@ func (m *meta) delete(ctx context.Context, bucket string, keys []string) ([]stri
 	var gone []string
 	for _, k := range keys {
 		var v string
-		err := tx.QueryRowContext(ctx, `DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING version`, bucket, k).Scan(&v)
+		err := tx.StmtContext(ctx, m.del).QueryRowContext(ctx, bucket, k).Scan(&v)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -400,19 +442,14 @@ func (m *meta) finishUpload(ctx context.Context, bucket, id string, rec *record)
 	}
 	rows.Close()
 	if rec != nil {
-		cur, err := getTx(ctx, tx, bucket, rec.key)
+		cur, err := m.getTx(ctx, tx, bucket, rec.key)
 		if err != nil {
 			return nil, "", false, err
 		}
 		if cur != nil {
 			old = cur.version
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO objects(bucket, `+objectColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT(bucket, key) DO UPDATE SET version=excluded.version, size=excluded.size, etag=excluded.etag,
-			uploaded=excluded.uploaded, http_metadata=excluded.http_metadata, custom_metadata=excluded.custom_metadata,
-			checksums=excluded.checksums, storage_class=excluded.storage_class`,
-			bucket, rec.key, rec.version, rec.size, rec.etag, rec.uploaded.UnixMilli(),
-			mustJSON(rec.http), mustJSON(nonNilMap(rec.custom)), mustJSON(rec.checksums), rec.storageClass); err != nil {
+		if err := m.upsertTx(ctx, tx, bucket, rec); err != nil {
 			return nil, "", false, err
 		}
 	}

@@ -482,7 +482,9 @@ func TestS3HeaderAuthErrors(t *testing.T) {
 	wantResp(t, signedAt(f.clock.Now(), func(r *http.Request) {
 		r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), DefaultAccessKeyID, "nobody", 1))
 	}), 401, errXML("Unauthorized", "Unauthorized"))
-	r := signedAt(f.clock.Now(), func(r *http.Request) { r.Header.Set("X-Amz-Date", f.clock.Now().Add(time.Second).Format("20060102T150405Z")) })
+	r := signedAt(f.clock.Now(), func(r *http.Request) {
+		r.Header.Set("X-Amz-Date", f.clock.Now().Add(time.Second).Format("20060102T150405Z"))
+	})
 	if r.status != 403 || !strings.Contains(r.body, "<CanonicalRequest>GET\n/"+testBucket+"/k\n\nhost:") {
 		t.Fatalf("changed date = %d %s", r.status, r.body)
 	}

@@ -380,3 +380,43 @@ func TestDescribeAndMutations(t *testing.T) {
 		t.Fatalf("describe = %+v, want 1 vector of 2 dimensions", info)
 	}
 }
+
+// TestConcurrentReadsAndWrites runs queries, reads and writes at once (for
+// the race detector) and checks the final count.
+func TestConcurrentReadsAndWrites(t *testing.T) {
+	ctx := context.Background()
+	svc := mustOpen(t, "", nil, vectorize.Limits{})
+	x := mustIndex(t, svc, "conc", 4, "cosine")
+	done := make(chan error, 8)
+	for w := range 4 {
+		go func() {
+			var err error
+			for i := 0; i < 25 && err == nil; i++ {
+				id := string(rune('a'+w)) + strings.Repeat("x", i)
+				_, err = x.Upsert(ctx, []runtime.VectorizeVector{vec(id, 1, float32(i), 0, float32(w))})
+				if err == nil && i%5 == 4 {
+					_, err = x.DeleteByIDs(ctx, []string{id})
+				}
+			}
+			done <- err
+		}()
+		go func() {
+			var err error
+			for i := 0; i < 50 && err == nil; i++ {
+				_, err = x.Query(ctx, []float32{1, 1, 1, 1}, runtime.VectorizeQueryOptions{TopK: 3, ReturnValues: true})
+				if err == nil {
+					_, err = x.GetByIDs(ctx, []string{"a", "bx"})
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, _ := x.Describe(ctx); info.VectorCount != 4*20 {
+		t.Fatalf("vectorCount = %d, want 80", info.VectorCount)
+	}
+}

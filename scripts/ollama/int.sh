@@ -11,7 +11,7 @@
 # Environment:
 #   EDGE_CACHE            cache dir (default ${XDG_CACHE_HOME:-~/.cache}/jobmatch-edge)
 #   EDGE_OLLAMA_REBUILD=1 rebuild the Ollama binary even when the cached one works
-#   EDGE_INT_RUN          -run pattern for go test (default: Ollama, i.e. every
+#   EDGE_INT_RUN          -run pattern for go test (default: ^TestRealOllama, every
 #                         integration test; the unit tests run in make test)
 #
 # Ollama is built with its own `go install` (cgo on, only in this step), never
@@ -61,8 +61,9 @@ write_miniaudio() {
 # --- step 3: build Ollama once, cache the binary ---------------------------
 cached_ollama_ok() {
 	[[ -x $OLLAMA_BIN ]] || return 1
-	# Without a server, `ollama --version` prints "client version is X" on stderr.
-	"$OLLAMA_BIN" --version 2>&1 | grep -q "version is $OLLAMA_VERSION"
+	# Pointed at a closed port (not at a developer's own Ollama), `ollama
+	# --version` prints "Warning: client version is X".
+	OLLAMA_HOST=127.0.0.1:1 "$OLLAMA_BIN" --version 2>&1 | grep -q "client version is $OLLAMA_VERSION"
 }
 
 build_ollama() {
@@ -175,7 +176,7 @@ run_tests() {
 	(
 		cd "$REPO"
 		OLLAMA_URL=$OLLAMA_URL OLLAMA_TEST_MODEL=$MODEL_NAME OLLAMA_TEST_MODEL_768=$MODEL_768 \
-			go test -race -count=1 -tags ollama_int -run "${EDGE_INT_RUN:-Ollama}" -v ./emulator/ai/
+			go test -race -count=1 -tags ollama_int -run "${EDGE_INT_RUN:-^TestRealOllama}" -v ./emulator/ai/
 	) 2>&1 | tee "$WORK/test.log" || rc=$?
 	((rc == 0)) || die "integration tests failed"
 	# A skipped or absent test is a failure here, never a pass.
