@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,5 +36,36 @@ func runClient(t *testing.T, script string, args ...string) {
 	t.Logf("node %s:\n%s", script, out)
 	if err != nil {
 		t.Fatalf("node %s failed: %v", script, err)
+	}
+}
+
+// s3URL finds the S3 listener's URL in the banner.
+func (s *server) s3URL(t *testing.T) string {
+	t.Helper()
+	for _, line := range strings.Split(s.Banner, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "S3" && f[1] == "(R2)" {
+			return f[2]
+		}
+	}
+	t.Fatalf("no S3 listener in the banner:\n%s", s.Banner)
+	return ""
+}
+
+// TestRealClients drives the running server with clients no one here wrote:
+// the Cloudflare SDK (KV, D1, Vectorize), the OpenAI SDK (Workers AI's
+// OpenAI-compatible routes, the AI Gateway) and the AWS SDK (R2's S3 API).
+func TestRealClients(t *testing.T) {
+	s := startServe(t, env(), "--in-memory")
+	acct := "280c58ea17d9fe3235c33bd0a52a256b"
+	for _, tc := range []struct {
+		script string
+		args   []string
+	}{
+		{"d1.mjs", []string{s.URL}},
+		{"vectorize.mjs", []string{s.URL}},
+		{"s3.mjs", []string{s.s3URL(t), "jobmatch-ai-dev-avatars"}},
+		{"workers-ai-openai.mjs", []string{s.URL + "/client/v4/accounts/" + acct}},
+	} {
+		t.Run(tc.script, func(t *testing.T) { runClient(t, tc.script, tc.args...) })
 	}
 }

@@ -64,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "tail":
 		return runTail(ctx, rest, getenv, stdout, stderr)
+	case "d1":
+		return runD1(ctx, rest, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, topUsage)
 		return nil
@@ -80,6 +82,8 @@ Usage:
   edge kv key put|get|delete|list [flags]     read and write a KV namespace's state
   edge token --email EMAIL [--password P]     print an access token for a local user (created if needed)
   edge tail [--format pretty|json] [filters]  stream a running server's Worker logs, like wrangler tail
+  edge d1 migrations list|apply <database>    list or apply a D1 database's migrations
+  edge d1 execute <database> --command SQL    run SQL (or --file F) against a D1 database [--json]
 
 Run 'edge <command> --help' for a command's flags.
 `

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -372,5 +373,54 @@ func TestTailStreamsWorkerEvents(t *testing.T) {
 	var stderr bytes.Buffer
 	if err := run(context.Background(), []string{"tail", "--url", s.URL, "--status", "maybe"}, env(), io.Discard, &stderr); err == nil || err.Error() != s.URL+": status \"maybe\": use ok or error" {
 		t.Errorf("bad status: %v", err)
+	}
+}
+
+func TestD1Command(t *testing.T) {
+	dir := t.TempDir()
+	d1 := func(args ...string) (string, error) {
+		var stdout bytes.Buffer
+		err := run(context.Background(), append(append([]string{"d1"}, args...), "--state-dir", dir), env(), &stdout, io.Discard)
+		return stdout.String(), err
+	}
+	out, err := d1("migrations", "list", "DB")
+	if err != nil || !regexp.MustCompile(`0001_initial_schema.sql +pending`).MatchString(out) || strings.Contains(out, "applied") || strings.Contains(out, "\n0 pending") {
+		t.Fatalf("list before apply: %v\n%s", err, out)
+	}
+	out, err = d1("migrations", "apply", "jobmatch-dev")
+	if err != nil || !strings.HasPrefix(out, "applied 0001_initial_schema.sql\napplied 0002_fix_users_fts_content_table.sql\n") {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if out, err = d1("migrations", "apply", "DB"); err != nil || out != "no pending migrations for jobmatch-dev\n" {
+		t.Errorf("re-apply: %v %q", err, out)
+	}
+	if out, err = d1("migrations", "list", "DB"); err != nil || !strings.Contains(out, "0 pending") {
+		t.Errorf("list after apply: %v\n%s", err, out)
+	}
+	out, err = d1("execute", "DB", "--command", "INSERT INTO users (id, email) VALUES ('u1', 'a@example.com'); SELECT id, email FROM users", "--json")
+	if err != nil || !strings.Contains(strings.ReplaceAll(out, " ", ""), `"email":"a@example.com"`) {
+		t.Errorf("execute: %v\n%s", err, out)
+	}
+	sqlFile := filepath.Join(t.TempDir(), "q.sql")
+	if err := os.WriteFile(sqlFile, []byte("SELECT count(*) AS n FROM users;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = d1("execute", "DB", "--file", sqlFile); err != nil || !strings.Contains(out, "n") || !strings.Contains(out, "1") {
+		t.Errorf("execute --file: %v\n%s", err, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"execute", "DB", "--command", "SELEC 1"}, `D1_ERROR: near "SELEC": syntax error at offset 0: SQLITE_ERROR`},
+		{[]string{"execute", "DB"}, "edge d1 execute: give --command SQL or --file F"},
+		{[]string{"execute", "DB", "--command", "x", "--file", "y"}, "edge d1 execute: give --command or --file, not both"},
+	} {
+		if _, err := d1(tc.args...); err == nil || err.Error() != tc.want {
+			t.Errorf("%v: %v\nwant %s", tc.args, err, tc.want)
+		}
+	}
+	if _, err := d1("execute", "NOPE", "--command", "SELECT 1"); err == nil {
+		t.Error("unknown database accepted")
 	}
 }

@@ -33,8 +33,11 @@ var fakeDims = map[string]int{
 	"@cf/baai/bge-large-en-v1.5": 1024,
 }
 
-func (f *fakeAI) Run(ctx context.Context, model string, input any, _ runtime.AIOptions) (json.RawMessage, error) {
-	f.calls.Add(1)
+func (f *fakeAI) Run(ctx context.Context, model string, input any, opts runtime.AIOptions) (json.RawMessage, error) {
+	n := f.calls.Add(1)
+	if opts.Info != nil {
+		opts.Info.RequestID = fmt.Sprintf("req-%d", n)
+	}
 	raw, err := json.Marshal(input)
 	if err != nil {
 		return nil, err

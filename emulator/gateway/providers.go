@@ -148,13 +148,20 @@ func (p *workersAI) serve(ctx context.Context, c *call) (*http.Response, error) 
 	if herr != nil {
 		return envelopeError(herr), nil
 	}
-	out, err := ai.Run(ctx, model, input, runtime.AIOptions{})
+	var info runtime.AIRunInfo
+	out, err := ai.Run(ctx, model, input, runtime.AIOptions{Info: &info})
+	withRequestID := func(r *http.Response) *http.Response {
+		if info.RequestID != "" {
+			r.Header.Set(runtime.HeaderAIRequestID, info.RequestID)
+		}
+		return r
+	}
 	if err != nil {
-		return envelopeError(fromAIError(err)), nil
+		return withRequestID(envelopeError(fromAIError(err))), nil
 	}
 	if stream {
 		text, u := decodeTextOutput(out)
-		return sseResponse(func(emit func(v any) error) error {
+		return withRequestID(sseResponse(func(emit func(v any) error) error {
 			for _, piece := range splitWords(text, 3) {
 				if err := emit(map[string]any{"response": piece}); err != nil {
 					return err
@@ -164,9 +171,9 @@ func (p *workersAI) serve(ctx context.Context, c *call) (*http.Response, error) 
 				return emit(map[string]any{"response": "", "usage": u})
 			}
 			return nil
-		}), nil
+		})), nil
 	}
-	return jsonResponse(http.StatusOK, runtime.OK(out)), nil
+	return withRequestID(jsonResponse(http.StatusOK, runtime.OK(out))), nil
 }
 
 // compatProvider is the unified OpenAI-compatible endpoint: the body's

@@ -437,7 +437,15 @@ func TestWorkersAIProvider(t *testing.T) {
 		if got := compactJSON(t, string(r.body)); got != want {
 			t.Errorf("body = %s\nwant %s", got, want)
 		}
-		wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheHit)
+		reqID := r.header.Get("cf-ai-req-id")
+		if reqID == "" {
+			t.Error("no cf-ai-req-id on the Workers AI answer")
+		}
+		hit := mustPost(t, url, body)
+		wantStatus(t, hit, http.StatusOK, CacheHit)
+		if got := hit.header.Get("cf-ai-req-id"); got != reqID {
+			t.Errorf("HIT cf-ai-req-id = %q, want the stored %q", got, reqID)
+		}
 		l, ok := h.svc.Log(r.header.Get(HeaderLogID))
 		if !ok || l.Model != model || l.Provider != "workers-ai" || l.TokensIn != 10 || l.TokensOut != 5 || l.ModelType != "text-generation" {
 			t.Errorf("log record = %+v", l)
