@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,13 +76,13 @@ func (a *App) handleLinkedInInitiate(c echo.Context) error {
 	if err := a.oauth.Put(c.Request().Context(), "oauth:"+state, val, runtime.KVPutOptions{ExpirationTTL: oauthStateTTL}); err != nil {
 		return err
 	}
-	authURL := a.linkedinURL("LINKEDIN_AUTH_URL", defaultLinkedInAuthURL) + "/authorization?" + formEncode([][2]string{
+	authURL := a.linkedinURL("LINKEDIN_AUTH_URL", defaultLinkedInAuthURL) + "/authorization?" + searchParams{
 		{"response_type", "code"},
 		{"client_id", clientID},
 		{"redirect_uri", a.env.Var("LINKEDIN_REDIRECT_URI")},
 		{"state", state},
 		{"scope", "openid profile email"},
-	})
+	}.String()
 	a.consoleLog(c, "[OAuth] LinkedIn auth initiated for user %s, state stored in KV", uid)
 	return writeJSON(c, http.StatusOK, struct {
 		AuthURL   string `json:"authUrl"`
@@ -100,7 +98,7 @@ func (a *App) handleLinkedInCallback(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := c.Request().URL.Query()
 	if e := q.Get("error"); e != "" {
-		a.consoleWarn(c, "LinkedIn OAuth error: %s %s", e, jsString(q, "error_description"))
+		a.linkedinWarn(c, "LinkedIn OAuth error: %s %s", e, queryOrUndefined(q, "error_description"))
 		if e == "user_cancelled_authorize" {
 			return a.linkedinRedirectError(c, "user_cancelled")
 		}
@@ -108,7 +106,7 @@ func (a *App) handleLinkedInCallback(c echo.Context) error {
 	}
 	if issues := validateCallback(q); len(issues) > 0 {
 		data, _ := json.Marshal(issues)
-		a.consoleWarn(c, "Invalid callback parameters: ZodError: %s", data)
+		a.linkedinWarn(c, "Invalid callback parameters: ZodError: %s", data)
 		return a.linkedinRedirectError(c, "invalid_parameters")
 	}
 	code, state := q.Get("code"), q.Get("state")
@@ -117,7 +115,7 @@ func (a *App) handleLinkedInCallback(c echo.Context) error {
 	ent, err := a.oauth.Get(ctx, stateKey)
 	switch {
 	case errors.Is(err, runtime.ErrKVKeyNotFound):
-		a.consoleWarn(c, "[OAuth] Invalid or expired state token: %s", utf16Prefix(state, 20))
+		a.linkedinWarn(c, "[OAuth] Invalid or expired state token: %s", stateLogPrefix(state, 20))
 		return a.linkedinRedirectError(c, "invalid_state")
 	case err != nil:
 		return a.linkedinInternalError(c, err)
@@ -127,7 +125,7 @@ func (a *App) handleLinkedInCallback(c echo.Context) error {
 		return a.linkedinInternalError(c, fmt.Errorf("SyntaxError: %w", err))
 	}
 	if sd.Provider != "linkedin" {
-		a.consoleWarn(c, "[OAuth] State token provider mismatch")
+		a.linkedinWarn(c, "[OAuth] State token provider mismatch")
 		return a.linkedinRedirectError(c, "invalid_state")
 	}
 	uid := sd.UserID
@@ -144,7 +142,10 @@ func (a *App) handleLinkedInCallback(c echo.Context) error {
 		a.consoleError(c, "[OAuth] Token exchange failed")
 		return a.linkedinRedirectError(c, "token_exchange_failed")
 	}
-	info, ok := a.fetchLinkedInUserinfo(c, token)
+	info, ok, err := a.fetchLinkedInUserinfo(c, token)
+	if err != nil {
+		return a.linkedinInternalError(c, err)
+	}
 	if !ok {
 		a.consoleError(c, "[OAuth] Profile fetch failed")
 		return a.linkedinRedirectError(c, "profile_fetch_failed")
@@ -164,13 +165,13 @@ func (a *App) exchangeLinkedInCode(c echo.Context, code string) (string, error) 
 	if clientID == "" || secret == "" || redirectURI == "" {
 		return "", errors.New("LinkedIn credentials not configured")
 	}
-	body := formEncode([][2]string{
+	body := searchParams{
 		{"grant_type", "authorization_code"},
 		{"code", code},
 		{"client_id", clientID},
 		{"client_secret", secret},
 		{"redirect_uri", redirectURI},
-	})
+	}.String()
 	req, err := http.NewRequestWithContext(c.Request().Context(), http.MethodPost,
 		a.linkedinURL("LINKEDIN_AUTH_URL", defaultLinkedInAuthURL)+"/accessToken", strings.NewReader(body))
 	if err != nil {
@@ -211,38 +212,41 @@ type linkedinUserinfo struct {
 }
 
 // fetchLinkedInUserinfo gets {LINKEDIN_API_URL}/userinfo with the token; ok
-// is false when the fetch failed (logged).
-func (a *App) fetchLinkedInUserinfo(c echo.Context, token string) (linkedinUserinfo, bool) {
-	var info linkedinUserinfo
-	req, err := http.NewRequestWithContext(c.Request().Context(), http.MethodGet,
+// is false when the fetch failed (logged); err is what the original throws
+// later, reading a null body.
+func (a *App) fetchLinkedInUserinfo(c echo.Context, token string) (info linkedinUserinfo, ok bool, err error) {
+	req, rerr := http.NewRequestWithContext(c.Request().Context(), http.MethodGet,
 		a.linkedinURL("LINKEDIN_API_URL", defaultLinkedInAPIURL)+"/userinfo", nil)
-	if err != nil {
-		a.consoleError(c, "Profile fetch error: %v", err)
-		return info, false
+	if rerr != nil {
+		a.consoleError(c, "Profile fetch error: %v", rerr)
+		return info, false, nil
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	resp, err := a.env.Fetch.Do(req)
 	if err != nil {
 		a.consoleError(c, "Profile fetch error: TypeError: fetch failed: %v", err)
-		return info, false
+		return info, false, nil
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		a.consoleError(c, "UserInfo fetch failed: %d", resp.StatusCode)
-		return info, false
+		return info, false, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		a.consoleError(c, "Profile fetch error: %v", err)
-		return info, false
+		return info, false, nil
 	}
-	var claims map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&claims); err != nil || claims == nil {
-		a.consoleError(c, "Profile fetch error: SyntaxError: userinfo is not a JSON object: %.200s", data)
-		return info, false
+	var parsed any
+	if err := json.Unmarshal(data, &parsed); err != nil {
+		a.consoleError(c, "Profile fetch error: SyntaxError: %v", err)
+		return info, false, nil
 	}
+	if parsed == nil {
+		return info, false, errors.New("TypeError: Cannot read properties of null (reading 'given_name')")
+	}
+	claims, _ := parsed.(map[string]any) // another JSON value has no claims
 	str := func(k string) string { s, _ := claims[k].(string); return s }
 	info = linkedinUserinfo{sub: str("sub"), givenName: str("given_name"), familyName: str("family_name"),
 		email: str("email"), picture: str("picture")}
@@ -260,7 +264,7 @@ func (a *App) fetchLinkedInUserinfo(c echo.Context, token string) (linkedinUseri
 			info.locale = country
 		}
 	}
-	return info, true
+	return info, true, nil
 }
 
 // importLinkedInProfile updates the user's row with the LinkedIn claims.
@@ -300,11 +304,11 @@ func (a *App) importLinkedInProfile(c echo.Context, uid string, info linkedinUse
 	return nil
 }
 
-// linkedinInternalError logs err as the original's catch does and
-// redirects with internal_error.
+// linkedinInternalError logs err as the original's catch prints a thrown
+// Error and redirects with internal_error.
 func (a *App) linkedinInternalError(c echo.Context, err error) error {
 	msg := err.Error()
-	if !strings.Contains(strings.SplitN(msg, ":", 2)[0], "Error") {
+	if !strings.HasPrefix(msg, "SyntaxError: ") && !strings.HasPrefix(msg, "TypeError: ") {
 		msg = "Error: " + msg
 	}
 	a.consoleError(c, "LinkedIn callback error: %s", msg)
@@ -330,23 +334,23 @@ func (a *App) linkedinRedirect(c echo.Context, params ...[2]string) error {
 	if i := strings.IndexByte(base, '?'); i >= 0 {
 		base, query = base[:i], base[i+1:]
 	}
-	pairs := formDecode(query)
+	pairs := parseSearchParams(query)
 	for _, p := range params {
-		pairs = setParam(pairs, p[0], p[1])
+		pairs = pairs.set(p[0], p[1])
 	}
-	loc := base + "?" + formEncode(pairs) + fragment
+	loc := base + "?" + pairs.String() + fragment
 	return c.Redirect(http.StatusFound, loc)
 }
 
-// consoleWarn is console.warn in the original.
-func (a *App) consoleWarn(c echo.Context, format string, args ...any) {
+// linkedinWarn is console.warn in the original.
+func (a *App) linkedinWarn(c echo.Context, format string, args ...any) {
 	a.console(c.Request().Context(), "warn", format, args...)
 }
 
 // ---- callback parameter validation (the original's zod schema) ----
 
-// zodIssue is a zod 3 issue, in zod's key order.
-type zodIssue struct {
+// callbackIssue is a zod 3 issue of the callback schema, in zod's key order.
+type callbackIssue struct {
 	Code      string   `json:"code"`
 	Expected  string   `json:"expected,omitempty"`
 	Received  string   `json:"received,omitempty"`
@@ -361,8 +365,8 @@ type zodIssue struct {
 
 // validateCallback checks code (10..500) and state (20..500), lengths in
 // UTF-16 code units as JavaScript counts them.
-func validateCallback(q url.Values) []zodIssue {
-	var issues []zodIssue
+func validateCallback(q url.Values) []callbackIssue {
+	var issues []callbackIssue
 	yes, no := true, false
 	for _, f := range []struct {
 		name     string
@@ -370,25 +374,25 @@ func validateCallback(q url.Values) []zodIssue {
 	}{{"code", 10, 500}, {"state", 20, 500}} {
 		v, ok := q[f.name]
 		if !ok {
-			issues = append(issues, zodIssue{Code: "invalid_type", Expected: "string", Received: "undefined", Path: []string{f.name}, Message: "Required"})
+			issues = append(issues, callbackIssue{Code: "invalid_type", Expected: "string", Received: "undefined", Path: []string{f.name}, Message: "Required"})
 			continue
 		}
-		n := utf16Len(v[0])
+		n := callbackParamLen(v[0])
 		switch {
 		case n < f.min:
 			m := f.min
-			issues = append(issues, zodIssue{Code: "too_small", Minimum: &m, Type: "string", Inclusive: &yes, Exact: &no, Path: []string{f.name},
+			issues = append(issues, callbackIssue{Code: "too_small", Minimum: &m, Type: "string", Inclusive: &yes, Exact: &no, Path: []string{f.name},
 				Message: fmt.Sprintf("String must contain at least %d character(s)", f.min)})
 		case n > f.max:
 			m := f.max
-			issues = append(issues, zodIssue{Code: "too_big", Maximum: &m, Type: "string", Inclusive: &yes, Exact: &no, Path: []string{f.name},
+			issues = append(issues, callbackIssue{Code: "too_big", Maximum: &m, Type: "string", Inclusive: &yes, Exact: &no, Path: []string{f.name},
 				Message: fmt.Sprintf("String must contain at most %d character(s)", f.max)})
 		}
 	}
 	return issues
 }
 
-func utf16Len(s string) int {
+func callbackParamLen(s string) int {
 	n := 0
 	for _, r := range s {
 		n += utf16.RuneLen(r)
@@ -396,8 +400,8 @@ func utf16Len(s string) int {
 	return n
 }
 
-// utf16Prefix is s.substring(0, n).
-func utf16Prefix(s string, n int) string {
+// stateLogPrefix is s.substring(0, n).
+func stateLogPrefix(s string, n int) string {
 	u := utf16.Encode([]rune(s))
 	if len(u) <= n {
 		return s
@@ -405,9 +409,9 @@ func utf16Prefix(s string, n int) string {
 	return string(utf16.Decode(u[:n]))
 }
 
-// jsString is a query value as a template literal prints it ("undefined"
+// queryOrUndefined is a query value as a template literal prints it ("undefined"
 // when absent).
-func jsString(q url.Values, k string) string {
+func queryOrUndefined(q url.Values, k string) string {
 	if v, ok := q[k]; ok {
 		return v[0]
 	}
@@ -416,17 +420,20 @@ func jsString(q url.Values, k string) string {
 
 // ---- application/x-www-form-urlencoded, as URLSearchParams does it ----
 
-// formEncode serialises pairs in order: A-Z a-z 0-9 * - . _ stay, space
+// searchParams are ordered name/value pairs, like URLSearchParams.
+type searchParams [][2]string
+
+// String serialises the pairs in order: A-Z a-z 0-9 * - . _ stay, space
 // becomes +, every other byte of the UTF-8 form is %XX (upper case).
-func formEncode(pairs [][2]string) string {
+func (p searchParams) String() string {
 	var b strings.Builder
-	for i, p := range pairs {
+	for i, kv := range p {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		formEscape(&b, p[0])
+		formEscape(&b, kv[0])
 		b.WriteByte('=')
-		formEscape(&b, p[1])
+		formEscape(&b, kv[1])
 	}
 	return b.String()
 }
@@ -448,9 +455,9 @@ func formEscape(b *strings.Builder, s string) {
 	}
 }
 
-// formDecode parses a query string into ordered pairs, as URLSearchParams.
-func formDecode(q string) [][2]string {
-	var out [][2]string
+// parseSearchParams parses a query string (without '?') into ordered pairs.
+func parseSearchParams(q string) searchParams {
+	var out searchParams
 	for _, part := range strings.Split(q, "&") {
 		if part == "" {
 			continue
@@ -469,14 +476,14 @@ func formUnescape(s string) string {
 	return s
 }
 
-// setParam is URLSearchParams.set: the first pair named k takes v and later
-// ones go; without one, the pair is appended.
-func setParam(pairs [][2]string, k, v string) [][2]string {
-	out := pairs[:0:0]
+// set is URLSearchParams.set: the first pair named k takes v and later ones
+// go; without one, the pair is appended.
+func (p searchParams) set(k, v string) searchParams {
+	out := make(searchParams, 0, len(p)+1)
 	found := false
-	for _, p := range pairs {
-		if p[0] != k {
-			out = append(out, p)
+	for _, kv := range p {
+		if kv[0] != k {
+			out = append(out, kv)
 		} else if !found {
 			out = append(out, [2]string{k, v})
 			found = true
@@ -487,5 +494,3 @@ func setParam(pairs [][2]string, k, v string) [][2]string {
 	}
 	return out
 }
-
-var _ = context.Background

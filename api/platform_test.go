@@ -34,7 +34,7 @@ func TestHealthHeadersAndCORS(t *testing.T) {
 	for k, v := range map[string]string{
 		"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true", "Vary": "Origin",
 		"Access-Control-Expose-Headers": "X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset,Retry-After",
-		"Content-Type": "application/json", "X-RateLimit-Limit": "", "X-RateLimit-Remaining": "",
+		"Content-Type":                  "application/json", "X-RateLimit-Limit": "", "X-RateLimit-Remaining": "",
 	} {
 		if got := r.header.Get(k); got != v {
 			t.Errorf("%s = %q, want %q", k, got, v)

@@ -204,7 +204,9 @@ func (e *Emulator) guardConsole(h http.Handler) http.Handler {
 func (e *Emulator) Handle(pattern string, h http.Handler) { e.mux.Handle(pattern, h) }
 
 // HandleConsole adds a /_edge route, guarded by the API token when one is set.
-func (e *Emulator) HandleConsole(pattern string, h http.Handler) { e.mux.Handle(pattern, e.guardConsole(h)) }
+func (e *Emulator) HandleConsole(pattern string, h http.Handler) {
+	e.mux.Handle(pattern, e.guardConsole(h))
+}
 
 // Handler serves every surface.
 func (e *Emulator) Handler() http.Handler { return e.mux }

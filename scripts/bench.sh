@@ -4,14 +4,20 @@
 # readings. Everything talks to 127.0.0.1 only, and every run is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCHTIME=${BENCHTIME:-1s}
+BENCHTIME=${BENCHTIME:-2s}
 LOAD_SECONDS=${LOAD_SECONDS:-10s}
 OUT=${BENCH_OUT:-bench.out}
 : > "$OUT"
 say() { echo "$@" | tee -a "$OUT"; }
 
 say "== Go benchmarks (benchtime $BENCHTIME, GOMAXPROCS=$(nproc))"
-go test -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" ./runtime/... ./emulator/... 2>&1 | grep -E '^(Benchmark|ok|FAIL|---|pkg:)' | tee -a "$OUT"
+gobench() { go test -run '^$' -bench "${2:-.}" -benchmem -benchtime "$1" "${@:3}" 2>&1 | grep -E '^(Benchmark|ok|FAIL|---|pkg:)|p50|/s' | tee -a "$OUT"; }
+gobench "$BENCHTIME" . ./emulator/kv/ ./emulator/ai/ ./emulator/d1/ ./emulator/gateway/ ./emulator/internal/...
+gobench 300x 'Query10k|QueryFiltered|Memory' ./emulator/vectorize/
+gobench 5x Insert10k ./emulator/vectorize/
+[ -n "${EDGE_BENCH_LARGE:-}" ] && gobench 30x Query100k ./emulator/vectorize/
+gobench 3s . ./emulator/r2/
+gobench 20x . ./migrations/
 
 say "== loopback load runs"
 STATE=$(mktemp -d)

@@ -17,12 +17,12 @@ import (
 type Settings struct {
 	// CacheTTL is the gateway's default cache TTL ("Cache Responses");
 	// 0 disables caching unless a request asks for it.
-	CacheTTL time.Duration `json:"-"`
+	CacheTTL time.Duration
 	// Authenticated requires cf-aig-authorization: Bearer <Token>.
-	Authenticated bool `json:"authenticated"`
+	Authenticated bool
 	// Token is what cf-aig-authorization must carry. Empty on an
 	// authenticated gateway: any non-empty bearer token is accepted.
-	Token string `json:"-"`
+	Token string
 }
 
 // Limits bound what the gateway keeps and accepts. Zero values take the defaults.

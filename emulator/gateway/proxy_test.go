@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -160,7 +162,12 @@ func TestStreamArrivesChunkByChunk(t *testing.T) {
 	up.stream = true
 	h := newHarness(t, func(o *Options) { o.OpenAIUpstream = up.srv.URL + "/v1" })
 	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream"}]}`
-	req, _ := http.NewRequest(http.MethodPost, h.url("cached", "openai", "chat/completions"), strings.NewReader(body))
+	// A gateway that buffered the stream would hold the first event until the
+	// upstream ends, which it does only after the test read that event: the
+	// deadline turns that deadlock into a failure.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url("cached", "openai", "chat/completions"), strings.NewReader(body))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

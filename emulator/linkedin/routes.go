@@ -14,11 +14,11 @@ import (
 
 // Routes registers the stand-in's endpoints on mux, under Prefix.
 func (s *Service) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+Prefix+"/oauth/v2/authorization", s.handleAuthorize)        // GET www.linkedin.com/oauth/v2/authorization
+	mux.HandleFunc("GET "+Prefix+"/oauth/v2/authorization", s.handleAuthorize)          // GET www.linkedin.com/oauth/v2/authorization
 	mux.HandleFunc("POST "+Prefix+"/oauth/v2/authorization", s.handleAuthorizeDecision) // the consent page's form (LinkedIn's own UI)
-	mux.HandleFunc("POST "+Prefix+"/oauth/v2/accessToken", s.handleAccessToken)       // POST www.linkedin.com/oauth/v2/accessToken
-	mux.HandleFunc("GET "+Prefix+"/v2/userinfo", s.handleUserinfo)                    // GET api.linkedin.com/v2/userinfo
-	mux.HandleFunc("GET "+Prefix+"/media/{file}", s.handleMedia)                      // the member's picture (media.licdn.com)
+	mux.HandleFunc("POST "+Prefix+"/oauth/v2/accessToken", s.handleAccessToken)         // POST www.linkedin.com/oauth/v2/accessToken
+	mux.HandleFunc("GET "+Prefix+"/v2/userinfo", s.handleUserinfo)                      // GET api.linkedin.com/v2/userinfo
+	mux.HandleFunc("GET "+Prefix+"/media/{file}", s.handleMedia)                        // the member's picture (media.licdn.com)
 }
 
 // oauthError is the error body of LinkedIn's OAuth endpoints.
