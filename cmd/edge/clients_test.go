@@ -61,6 +61,7 @@ func TestRealClients(t *testing.T) {
 		script string
 		args   []string
 	}{
+		{"kv.mjs", []string{s.URL}},
 		{"d1.mjs", []string{s.URL}},
 		{"vectorize.mjs", []string{s.URL}},
 		{"s3.mjs", []string{s.s3URL(t), "jobmatch-ai-dev-avatars"}},
