@@ -141,7 +141,9 @@ func (a *App) handleGenerateApplication(c echo.Context) error {
 		return err
 	}
 	if job == nil {
-		return notFoundError("Job", jobID)
+		// createNotFoundError('Job', jobId), with details in its key order.
+		return &HTTPError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "Job with ID " + jobID + " not found",
+			Details: ordObj{{"resource", "Job"}, {"id", jobID}}}
 	}
 	profile, err := db.Prepare("SELECT * FROM users WHERE id = ?").Bind(uid).First(ctx)
 	if err != nil {

@@ -111,6 +111,7 @@ func TestEmbeddingCacheKey(t *testing.T) {
 }
 
 func TestEmbeddingsCacheMissHitAndTTL(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	cc := captureConsole(ta)
 	ctx := context.Background()
@@ -181,6 +182,7 @@ func TestEmbeddingsCacheMissHitAndTTL(t *testing.T) {
 }
 
 func TestEmbeddingsCacheEmptyText(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	for _, text := range []string{"", "   ", "\n\t \u00a0\ufeff"} {
 		if _, err := ta.app.generateCachedEmbedding(context.Background(), text); err == nil || err.Error() != "Cannot generate embedding for empty text" {
@@ -214,6 +216,7 @@ func floats(n int) string {
 }
 
 func TestEmbeddingsCacheChecksWorkersAIOutput(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	cc := captureConsole(ta)
 	for _, tc := range []struct{ name, out, want string }{
@@ -249,6 +252,7 @@ func TestEmbeddingsCacheChecksWorkersAIOutput(t *testing.T) {
 }
 
 func TestEmbeddingsCacheInvalidKVValues(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	cc := captureConsole(ta)
 	ctx := context.Background()
@@ -279,6 +283,7 @@ func TestEmbeddingsCacheInvalidKVValues(t *testing.T) {
 }
 
 func TestWarmAndClearEmbeddingCache(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	ctx := context.Background()
 	ai := &fakeAI{err: errors.New("must not be called")}

@@ -121,7 +121,7 @@ func (a *App) handleListJobs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	count, err := db.Prepare("SELECT COUNT(*) AS count FROM jobs WHERE " + where).Bind(args...).FirstColumn(ctx, "count")
+	count, err := db.Prepare("SELECT COUNT(*) AS count FROM jobs WHERE "+where).Bind(args...).FirstColumn(ctx, "count")
 	if err != nil {
 		return err
 	}
@@ -311,16 +311,6 @@ func (o ordObj) MarshalJSON() ([]byte, error) {
 		out = append(out, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 	}
 	return append(out, '}'), nil
-}
-
-// get returns the value of key.
-func (o ordObj) get(key string) (any, bool) {
-	for _, kv := range o {
-		if kv.Key == key {
-			return kv.Value, true
-		}
-	}
-	return nil, false
 }
 
 // d1Rows runs stmt and returns its rows as objects in column order. A

@@ -30,6 +30,7 @@ func mustProfile(t *testing.T, ta *testApp, tok string) {
 }
 
 func TestCreateJobEmbedsStoresAndCaches(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	cc := captureConsole(ta)
 	tok, uid := ta.token(t, "ada@example.com")
@@ -114,6 +115,7 @@ func TestCreateJobEmbedsStoresAndCaches(t *testing.T) {
 }
 
 func TestCreateJobOptionalFields(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	tok, _ := ta.token(t, "ada@example.com")
 	r := ta.do(t, "POST", "/api/jobs", map[string]any{
@@ -138,6 +140,7 @@ func TestCreateJobOptionalFields(t *testing.T) {
 }
 
 func TestCreateJobErrors(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	tok, _ := ta.token(t, "ada@example.com")
 	fields := func(f string) string {
@@ -209,6 +212,7 @@ func seedJobs(t *testing.T, ta *testApp, uid string, jobs []map[string]any) []st
 }
 
 func TestListJobsFiltersAndPaging(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	cc := captureConsole(ta)
 	tok, uid := ta.token(t, "ada@example.com")
@@ -286,6 +290,7 @@ func TestListJobsFiltersAndPaging(t *testing.T) {
 }
 
 func TestListJobsQueryValidation(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	tok, _ := ta.token(t, "ada@example.com")
 	fields := func(f string) string {

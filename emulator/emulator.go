@@ -80,6 +80,7 @@ type Emulator struct {
 	AI        *ai.Service
 	Gateway   *gateway.Service
 	Auth      *supabase.Service
+	linkedIn  bool // the LinkedIn stand-in is mounted
 	// Tail fans the Worker's tail events out to `edge tail`.
 	Tail *console.Hub
 }
@@ -145,6 +146,7 @@ func New(ctx context.Context, opts Options) (em *Emulator, err error) {
 		e.openAI,
 		e.openGateway,
 		e.openAuth,
+		e.openLinkedIn,
 	} {
 		if err := open(); err != nil {
 			return nil, err

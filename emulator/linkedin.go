@@ -32,6 +32,7 @@ func (e *Emulator) openLinkedIn() error {
 		return fmt.Errorf("opening LinkedIn stand-in: %w", err)
 	}
 	svc.Routes(e.mux)
+	e.linkedIn = true
 	for _, name := range []string{"LINKEDIN_AUTH_URL", "LINKEDIN_API_URL"} {
 		if u, err := url.Parse(vars[name]); err == nil && u.Host != "" && strings.HasPrefix(u.Path, linkedin.Prefix+"/") {
 			e.fetch.AddHost(u.Host)

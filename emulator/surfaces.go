@@ -13,6 +13,9 @@ func (e *Emulator) surfaces(base string) []Surface {
 	if e.Auth != nil {
 		out = append(out, Surface{"Supabase Auth", base + "/auth/v1"})
 	}
+	if e.linkedIn {
+		out = append(out, Surface{"LinkedIn stand-in", base + "/_edge/linkedin/"})
+	}
 	out = append(out, Surface{"Console", base + "/_edge/health, /_edge/tail, /_edge/gateway, /_edge/stats"})
 	return out
 }

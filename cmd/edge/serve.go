@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"strconv"
 	"time"
 
 	"jobmatch-edge/api"
@@ -117,6 +119,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// The Worker owns every path the emulated surfaces do not.
 		em.Handle("/", app)
 	}
+	if on, _ := strconv.ParseBool(getenv("EDGE_PPROF")); on {
+		handlePprof(em)
+		logger.Info("pprof enabled at /_edge/debug/pprof/ (EDGE_PPROF); guarded by --api-token like the rest of /_edge")
+	}
 	base := "http://" + ln.Addr().String()
 	em.Fetch().AddHost(ln.Addr().String())
 	srv := &http.Server{Handler: em.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
@@ -159,6 +165,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("stores closed cleanly")
 	return nil
+}
+
+// handlePprof serves net/http/pprof under /_edge/debug/pprof/, behind the
+// console guard. Only EDGE_PPROF=1 turns it on: never exposed by default.
+func handlePprof(em *emulator.Emulator) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	em.HandleConsole("/_edge/debug/pprof/", http.StripPrefix("/_edge", mux))
 }
 
 func stateLabel(dir string, inMemory bool) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -15,9 +16,67 @@ import (
 
 // cache stores successful responses in Badger. Expiry is kept in each
 // record and decided against the injected clock on read; Badger's own TTL
-// is not used, since it reads the wall clock.
+// is not used, since it reads the wall clock. Decoded entries are also kept
+// in a bounded in-memory map (hot), a read-through layer: every write goes
+// to Badger first, so the map never holds anything Badger does not.
 type cache struct {
-	db *badger.DB
+	db  *badger.DB
+	hot *hotEntries // nil: disabled
+}
+
+// hotEntries holds decoded entries up to a byte budget; when over it,
+// arbitrary other entries are dropped (they stay in Badger).
+type hotEntries struct {
+	mu    sync.RWMutex
+	m     map[string]*entry
+	bytes int
+	limit int
+}
+
+func newHotEntries(limit int) *hotEntries {
+	if limit <= 0 {
+		return nil
+	}
+	return &hotEntries{m: map[string]*entry{}, limit: limit}
+}
+
+func (h *hotEntries) get(key []byte) *entry {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.m[string(key)]
+}
+
+func (h *hotEntries) put(key []byte, e *entry) {
+	if e.size > h.limit/8 {
+		h.del(key) // too big to hold: Badger serves it
+		return
+	}
+	k := string(key)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if old, ok := h.m[k]; ok {
+		h.bytes -= old.size
+	}
+	h.m[k] = e
+	h.bytes += e.size
+	for other, oe := range h.m {
+		if h.bytes <= h.limit {
+			break
+		}
+		if other != k {
+			delete(h.m, other)
+			h.bytes -= oe.size
+		}
+	}
+}
+
+func (h *hotEntries) del(key []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if old, ok := h.m[string(key)]; ok {
+		delete(h.m, string(key))
+		h.bytes -= old.size
+	}
 }
 
 // entry is one cached response.
@@ -29,11 +88,24 @@ type entry struct {
 	TokensIn  int
 	TokensOut int
 	Body      []byte
+
+	size int // bytes held in memory, for the hot map's budget
+}
+
+func (e *entry) sizeOf(key []byte) int {
+	n := 256 + len(key) + len(e.Model) + len(e.Body)
+	for k, vs := range e.Header {
+		n += 32 + len(k)
+		for _, v := range vs {
+			n += 16 + len(v)
+		}
+	}
+	return n
 }
 
 const entryVersion = 1
 
-func openCache(dir string, inMemory, sync bool) (*cache, error) {
+func openCache(dir string, inMemory, sync bool, hotBytes int) (*cache, error) {
 	opts := badger.DefaultOptions(dir).
 		WithLogger(nil).
 		WithSyncWrites(sync).
@@ -59,7 +131,7 @@ func openCache(dir string, inMemory, sync bool) (*cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening gateway cache in %q: %w", dir, err)
 	}
-	return &cache{db: db}, nil
+	return &cache{db: db, hot: newHotEntries(hotBytes)}, nil
 }
 
 func (c *cache) close() error { return c.db.Close() }
@@ -106,7 +178,18 @@ func writeLenPrefixed(w byteWriter, b []byte) {
 
 // get returns the live entry under key. An entry whose expiry is at or
 // before now is deleted and reported absent.
+// Entries returned are shared: callers must not modify them.
 func (c *cache) get(key []byte, now time.Time) (*entry, bool, error) {
+	if c.hot != nil {
+		if ent := c.hot.get(key); ent != nil {
+			if ent.ExpiresAt.After(now) {
+				return ent, true, nil
+			}
+			c.hot.del(key)
+			_ = c.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) })
+			return nil, false, nil
+		}
+	}
 	var ent *entry
 	err := c.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
@@ -130,13 +213,25 @@ func (c *cache) get(key []byte, now time.Time) (*entry, bool, error) {
 		_ = c.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) })
 		return nil, false, nil
 	}
+	if c.hot != nil {
+		ent.size = ent.sizeOf(key)
+		c.hot.put(key, ent)
+	}
 	return ent, true, nil
 }
 
+// put stores e under key; e must not be modified afterwards.
 func (c *cache) put(key []byte, e *entry) error {
 	v := encodeEntry(e)
 	if err := c.db.Update(func(txn *badger.Txn) error { return txn.Set(key, v) }); err != nil {
+		if c.hot != nil {
+			c.hot.del(key)
+		}
 		return fmt.Errorf("gateway cache put: %w", err)
+	}
+	if c.hot != nil {
+		e.size = e.sizeOf(key)
+		c.hot.put(key, e)
 	}
 	return nil
 }
@@ -168,6 +263,9 @@ func (c *cache) purge(now time.Time) (int, error) {
 	wb := c.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, k := range expired {
+		if c.hot != nil {
+			c.hot.del(k)
+		}
 		if err := wb.Delete(k); err != nil {
 			return 0, fmt.Errorf("gateway cache purge: %w", err)
 		}

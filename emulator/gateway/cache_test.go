@@ -167,17 +167,80 @@ func TestCacheTTLHeader(t *testing.T) {
 
 func TestCacheExpiry(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	url := h.url("cached", "openai", "embeddings")
-	body := `{"model":"text-embedding-3-small","input":"expiry"}`
-	wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheMiss)
-	h.clock.Advance(time.Hour - time.Nanosecond)
-	wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheHit)
-	h.clock.Advance(time.Nanosecond) // expiry <= now: gone
-	wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheMiss)
-	wantCalls(t, h.ai, 2)
-	// The MISS stored a fresh entry.
-	wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheHit)
+	for _, tc := range []struct {
+		name     string
+		hotBytes int
+	}{
+		{"hot entries in memory", 0},
+		{"Badger only", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(o *Options) { o.Limits.HotBytes = tc.hotBytes })
+			if (h.svc.cache.hot == nil) != (tc.hotBytes < 0) {
+				t.Fatalf("hot map = %v with HotBytes %d", h.svc.cache.hot, tc.hotBytes)
+			}
+			url := h.url("cached", "openai", "embeddings")
+			body := `{"model":"text-embedding-3-small","input":"expiry"}`
+			wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheMiss)
+			h.clock.Advance(time.Hour - time.Nanosecond)
+			wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheHit)
+			h.clock.Advance(time.Nanosecond) // expiry <= now: gone
+			wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheMiss)
+			wantCalls(t, h.ai, 2)
+			// The MISS stored a fresh entry.
+			wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheHit)
+			// An expired entry is deleted from Badger too.
+			h.clock.Advance(time.Hour)
+			wantStatus(t, mustPost(t, url, body), http.StatusOK, CacheMiss)
+			h.clock.Advance(time.Hour)
+			if _, ok, _ := h.svc.cache.get(cacheKey(testAccount, "cached", "openai", "POST embeddings", "text-embedding-3-small", "", []byte(body)), h.clock.Now()); ok {
+				t.Error("expired entry still readable")
+			}
+			if n, err := h.svc.cache.count(); err != nil || n != 0 {
+				t.Errorf("entries left in Badger = %d (%v), want 0", n, err)
+			}
+		})
+	}
+}
+
+func TestHotEntriesStayWithinBudget(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(o *Options) { o.Limits.HotBytes = 16 << 10 })
+	c := h.svc.cache
+	body := bytes.Repeat([]byte("b"), 1000)
+	var keys [][]byte
+	for i := range 40 {
+		k := customCacheKey(testAccount, "cached", string(rune('A'+i)))
+		keys = append(keys, k)
+		if err := c.put(k, &entry{ExpiresAt: testStart.Add(time.Hour), Status: 200, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+		if c.hot.bytes > c.hot.limit {
+			t.Fatalf("after %d puts the hot map holds %d bytes, over its %d", i+1, c.hot.bytes, c.hot.limit)
+		}
+	}
+	if len(c.hot.m) >= 40 {
+		t.Fatalf("hot map kept all %d entries", len(c.hot.m))
+	}
+	// Every entry is still served: the dropped ones from Badger.
+	for i, k := range keys {
+		e, ok, err := c.get(k, testStart)
+		if err != nil || !ok || !bytes.Equal(e.Body, body) {
+			t.Fatalf("entry %d: ok=%v err=%v", i, ok, err)
+		}
+	}
+	// An entry over an eighth of the budget is not held in memory.
+	big := customCacheKey(testAccount, "cached", "big")
+	if err := c.put(big, &entry{ExpiresAt: testStart.Add(time.Hour), Status: 200, Body: bytes.Repeat([]byte("x"), 4<<10)}); err != nil {
+		t.Fatal(err)
+	}
+	if c.hot.get(big) != nil {
+		t.Error("an oversized entry went into the hot map")
+	}
+	if _, ok, _ := c.get(big, testStart); !ok {
+		t.Error("the oversized entry is not served from Badger")
+	}
 }
 
 func TestNon2xxNeverCached(t *testing.T) {
@@ -313,7 +376,7 @@ func TestEntryEncoding(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(&tc.e, got, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(&tc.e, got, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(entry{})); diff != "" {
 				t.Errorf("round trip (-want +got):\n%s", diff)
 			}
 		})

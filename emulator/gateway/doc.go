@@ -27,8 +27,9 @@
 // (60 s to one month), cf-aig-skip-cache, cf-aig-cache-key (5 minutes when
 // the gateway does not cache) and the legacy cf-skip-cache / cf-cache-ttl
 // override it per request. Only successful (2xx) responses are stored, in
-// Badger under <state>/gateway, with their expiry decided by the injected
-// clock. Every response carries cf-aig-cache-status (HIT or MISS) and
+// Badger under <state>/gateway (decoded entries are also held in a bounded
+// in-memory map over it, Limits.HotBytes), with their expiry decided by the
+// injected clock. Every response carries cf-aig-cache-status (HIT or MISS) and
 // cf-aig-log-id. An authenticated gateway answers a request without
 // cf-aig-authorization: Bearer <token> with 401
 // {"success":false,"error":[{"code":2009,"message":"Unauthorized"}]}.

@@ -31,6 +31,9 @@ type Limits struct {
 	MaxRequestBody int64 // bytes (DefaultMaxRequestBody)
 	MaxCachedBody  int   // bytes (DefaultMaxCachedBody)
 	HeadBytes      int   // request_head/response_head size (DefaultHeadBytes)
+	// HotBytes bounds the decoded entries kept in memory over Badger
+	// (DefaultHotBytes); negative: none, every read goes to Badger.
+	HotBytes int
 }
 
 // Options configure Open.
@@ -117,6 +120,9 @@ func Open(opts Options) (*Service, error) {
 	if l.HeadBytes <= 0 {
 		l.HeadBytes = DefaultHeadBytes
 	}
+	if l.HotBytes == 0 {
+		l.HotBytes = DefaultHotBytes
+	}
 	if !opts.InMemory && opts.Dir == "" {
 		return nil, errors.New("gateway: Options.Dir is required unless InMemory")
 	}
@@ -137,7 +143,7 @@ func Open(opts Options) (*Service, error) {
 		ProviderWorkersAI: wai,
 		ProviderCompat:    &compatProvider{openai: openai, workersAI: wai},
 	}
-	if s.cache, err = openCache(opts.Dir, opts.InMemory, opts.Sync); err != nil {
+	if s.cache, err = openCache(opts.Dir, opts.InMemory, opts.Sync, l.HotBytes); err != nil {
 		return nil, err
 	}
 	if n, err := s.cache.purge(s.clock.Now()); err != nil {

@@ -50,6 +50,9 @@ const (
 	// DefaultMaxCachedBody is the largest response body the cache stores;
 	// larger successful responses are passed through uncached.
 	DefaultMaxCachedBody = 16 << 20
+	// DefaultHotBytes bounds the decoded cache entries kept in memory over
+	// Badger, so that a HIT does not decode the record again.
+	DefaultHotBytes = 32 << 20
 	// DefaultHeadBytes is how much of a request and response body a log
 	// record keeps (request_head, response_head).
 	DefaultHeadBytes = 4096

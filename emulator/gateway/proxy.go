@@ -308,7 +308,7 @@ func (c *cancelOnClose) Close() error {
 func (s *Service) writeHit(w http.ResponseWriter, ent *entry, l *Log, o *outcome) {
 	h := w.Header()
 	for k, vs := range ent.Header {
-		h[k] = vs
+		h[k] = vs[:len(vs):len(vs)] // shared with the cache: an append must copy
 	}
 	h.Set(HeaderCacheStatus, CacheHit)
 	h.Set("Content-Length", strconv.Itoa(len(ent.Body)))

@@ -1,0 +1,807 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"jobmatch-edge/emulator/emulatortest"
+	"jobmatch-edge/fixtures"
+	"jobmatch-edge/runtime"
+)
+
+const genPath = "/api/applications/generate"
+
+// ---- helpers ----
+
+// genConsoleLine is one console line of the Worker, from its tail events.
+type genConsoleLine struct {
+	level, msg string
+}
+
+// genLogSink collects the console lines of every request.
+type genLogSink struct {
+	mu    sync.Mutex
+	lines []genConsoleLine
+}
+
+// genCaptureConsole routes the app's tail events through a sink. Call it
+// before the first request; requests sent with genCall then run on the
+// test goroutine, so the swap needs no synchronisation.
+func genCaptureConsole(ta *testApp) *genLogSink {
+	s := &genLogSink{}
+	prev := ta.Env.Tail
+	ta.Env.Tail = func(ev runtime.TailEvent) {
+		s.mu.Lock()
+		for _, l := range ev.Logs {
+			s.lines = append(s.lines, genConsoleLine{l.Level, fmt.Sprint(l.Message...)})
+		}
+		s.mu.Unlock()
+		if prev != nil {
+			prev(ev)
+		}
+	}
+	return s
+}
+
+// take returns the lines collected since the last take.
+func (s *genLogSink) take() []genConsoleLine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.lines
+	s.lines = nil
+	return out
+}
+
+// genMatching returns the messages that start with prefix.
+func genMatching(lines []genConsoleLine, prefix string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.HasPrefix(l.msg, prefix) {
+			out = append(out, l.msg)
+		}
+	}
+	return out
+}
+
+// genCall sends a request through Env.Fetch, which serves the test
+// server's host in-process on the calling goroutine.
+func genCall(t *testing.T, ta *testApp, method, path string, body any, headers ...string) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, _ := json.Marshal(b)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, ta.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := ta.Env.Fetch.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, data}
+}
+
+func genExec(t *testing.T, ta *testApp, query string, args ...any) {
+	t.Helper()
+	if _, err := ta.Env.D1["DB"].Prepare(query).Bind(args...).Run(context.Background()); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// genSeedCandidate gives uid a profile, two jobs of work experience (the
+// current one with four accomplishments), one degree and eleven skills with
+// distinct endorsement counts (inserted in an order unlike the counts').
+func genSeedCandidate(t *testing.T, ta *testApp, uid, email string) {
+	t.Helper()
+	genExec(t, ta, `INSERT INTO users (id, email, first_name, last_name, phone, location, professional_summary)
+		VALUES (?, ?, 'Ada', 'Lovelace', '+49 30 1234567', 'Berlin, Germany', 'Backend engineer building Go services.')`, uid, email)
+	genExec(t, ta, `INSERT INTO work_experience (id, user_id, title, company, location, start_date, end_date, is_current, accomplishments)
+		VALUES ('we-old', ?, 'Developer', 'Globex', 'Munich', '2018-01-01', '2020-06-30', 0, NULL)`, uid)
+	genExec(t, ta, `INSERT INTO work_experience (id, user_id, title, company, location, start_date, end_date, is_current, accomplishments)
+		VALUES ('we-now', ?, 'Backend Engineer', 'Initech', 'Berlin', '2021-03-01', NULL, 1, ?)`, uid,
+		`["Cut p99 latency by 40% with gRPC","Migrated 30 services to Kubernetes","Mentored 4 engineers","Wrote the on-call runbooks"]`)
+	genExec(t, ta, `INSERT INTO education (id, user_id, institution, degree, field_of_study, end_date)
+		VALUES ('edu-1', ?, 'TU Berlin', 'BSc', 'Computer Science', '2017-07-31')`, uid)
+	for i, s := range []struct {
+		name string
+		n    int
+	}{{"Docker", 3}, {"Go", 11}, {"SQL", 1}, {"Kubernetes", 10}, {"PostgreSQL", 9}, {"gRPC", 8}, {"Terraform", 7},
+		{"Linux", 6}, {"Redis", 5}, {"Kafka", 4}, {"Python", 2}} {
+		genExec(t, ta, `INSERT INTO skills (id, user_id, name, endorsed_count) VALUES (?, ?, ?, ?)`, fmt.Sprintf("sk-%d", i), uid, s.name, s.n)
+	}
+}
+
+// genSkillsByEndorsement is the seeded skills in ORDER BY endorsed_count DESC.
+var genSkillsByEndorsement = []string{"Go", "Kubernetes", "PostgreSQL", "gRPC", "Terraform", "Linux", "Redis", "Kafka", "Docker", "Python", "SQL"}
+
+// genSeedJob gives uid a job and returns its id.
+func genSeedJob(t *testing.T, ta *testApp, uid, id string) string {
+	t.Helper()
+	genExec(t, ta, `INSERT INTO jobs (id, user_id, title, company, location, description, source, salary_min, salary_max, work_arrangement, required_skills)
+		VALUES (?, ?, 'Senior Go Engineer', 'Acme', 'Berlin, Germany', 'Build distributed systems in Go on Kubernetes. Terraform a plus.', 'manual', 120000, 150000, 'Remote', ?)`,
+		id, uid, `["Go","Kubernetes","PostgreSQL","Terraform"]`)
+	return id
+}
+
+// genStack is the development-mode stack of an *HTTPError.
+func genStack(msg string) string {
+	return "*api.HTTPError: " + msg + "\\n    at POST " + genPath
+}
+
+type genBody struct {
+	ID                string `json:"id"`
+	JobID             string `json:"jobId"`
+	JobTitle          string `json:"jobTitle"`
+	Company           string `json:"company"`
+	Status            string `json:"status"`
+	CreatedAt         string `json:"createdAt"`
+	SelectedVariantID string `json:"selectedVariantId"`
+	Variants          []struct {
+		ID     string `json:"id"`
+		Name   string `json:"name"`
+		Resume struct {
+			Summary    string `json:"summary"`
+			Experience []struct {
+				Title   string   `json:"title"`
+				Company string   `json:"company"`
+				EndDate string   `json:"endDate"`
+				Bullets []string `json:"bullets"`
+			} `json:"experience"`
+			Skills []string `json:"skills"`
+		} `json:"resume"`
+		CoverLetter string          `json:"coverLetter"`
+		AIRationale []string        `json:"aiRationale"`
+		Raw         json.RawMessage `json:"-"`
+	} `json:"variants"`
+}
+
+func decodeGen(t *testing.T, r response) genBody {
+	t.Helper()
+	var g genBody
+	if err := json.Unmarshal(r.body, &g); err != nil {
+		t.Fatalf("body %s: %v", r.body, err)
+	}
+	return g
+}
+
+// genVariantNames lists "id/name" of each variant.
+func genVariantNames(g genBody) []string {
+	var out []string
+	for _, v := range g.Variants {
+		out = append(out, v.ID+"/"+v.Name)
+	}
+	return out
+}
+
+var genWantVariants = []string{"variant-impact/Impact-Focused", "variant-keyword/Keyword-Optimized", "variant-concise/Concise"}
+
+// ---- through the emulated AI Gateway ----
+
+func TestGenerateApplicationThroughGateway(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	logs := genCaptureConsole(ta)
+	tok, uid := ta.token(t, "ada@example.com")
+	genSeedCandidate(t, ta, uid, "ada@example.com")
+	jobID := genSeedJob(t, ta, uid, "job-acme-1")
+
+	r := genCall(t, ta, "POST", genPath, map[string]any{"jobId": jobID}, auth(tok)...)
+	if r.status != http.StatusCreated {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	if got := r.header.Get("X-RateLimit-Limit") + "/" + r.header.Get("X-RateLimit-Remaining"); got != "20/19" {
+		t.Errorf("rate limit headers %s, want 20/19", got)
+	}
+	g := decodeGen(t, r)
+	var keys []string
+	for _, k := range []string{`{"id":"`, `","jobId":"job-acme-1","jobTitle":"Senior Go Engineer","company":"Acme","status":"draft","createdAt":"2030-01-01T00:00:00.000Z","variants":[{"id":"variant-impact","name":"Impact-Focused","resume":{`, `,"selectedVariantId":"variant-impact"}`} {
+		if !strings.Contains(string(r.body), k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) > 0 || !strings.HasPrefix(string(r.body), `{"id":"`) || !strings.HasSuffix(string(r.body), `,"selectedVariantId":"variant-impact"}`) {
+		t.Errorf("body shape: missing %q in %s", keys, r.body)
+	}
+	if d := cmp.Diff(genWantVariants, genVariantNames(g)); d != "" {
+		t.Errorf("variants (-want +got):\n%s", d)
+	}
+	for _, v := range g.Variants {
+		if v.CoverLetter == "" || len(v.AIRationale) == 0 || v.Resume.Summary == "" || len(v.Resume.Experience) == 0 {
+			t.Errorf("%s: incomplete variant: %+v", v.Name, v)
+		}
+		if v.AIRationale[0] == "Fallback generation used" {
+			t.Errorf("%s fell back: %+v", v.Name, v)
+		}
+		if e := v.Resume.Experience[0]; e.Title != "Backend Engineer" || e.Company != "Initech" || e.EndDate != "Present" {
+			t.Errorf("%s: first experience %+v, want the current Initech job", v.Name, e)
+		}
+		if !strings.Contains(v.CoverLetter, "Acme") || !strings.HasSuffix(v.CoverLetter, "Ada Lovelace") {
+			t.Errorf("%s: cover letter %q", v.Name, v.CoverLetter)
+		}
+	}
+	// The built-in model applies each strategy: Concise is shorter.
+	if c, i := g.Variants[2], g.Variants[0]; len(c.Resume.Skills) >= len(i.Resume.Skills) {
+		t.Errorf("Concise has %d skills, Impact-Focused %d", len(c.Resume.Skills), len(i.Resume.Skills))
+	}
+
+	// The stored row: intended columns, snake_case variant keys.
+	row, err := ta.Env.D1["DB"].Prepare("SELECT * FROM applications WHERE id = ?").Bind(g.ID).First(context.Background())
+	if err != nil || row == nil {
+		t.Fatalf("application row: %v %v", row, err)
+	}
+	for col, want := range map[string]any{"user_id": uid, "job_id": jobID, "job_title": "Senior Go Engineer", "company": "Acme",
+		"status": "draft", "selected_variant_id": "variant-impact", "created_at": "2030-01-01T00:00:00.000Z",
+		"updated_at": "2030-01-01T00:00:00.000Z", "submitted_at": nil, "cover_letter": nil} {
+		if row[col] != want {
+			t.Errorf("applications.%s = %v, want %v", col, row[col], want)
+		}
+	}
+	var stored []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(row["variants"].(string)), &stored); err != nil || len(stored) != 3 {
+		t.Fatalf("stored variants %v: %v", row["variants"], err)
+	}
+	for i, sv := range stored {
+		var keys []string
+		for k := range sv {
+			keys = append(keys, k)
+		}
+		if !strings.HasPrefix(row["variants"].(string), `[{"id":"variant-impact","name":"Impact-Focused","resume":{`) {
+			t.Errorf("stored variants start: %.80s", row["variants"])
+		}
+		for _, k := range []string{"id", "name", "resume", "cover_letter", "ai_rationale"} {
+			if _, ok := sv[k]; !ok {
+				t.Errorf("stored variant %d lacks %s (has %v)", i, k, keys)
+			}
+		}
+		var cl string
+		_ = json.Unmarshal(sv["cover_letter"], &cl)
+		if cl != g.Variants[i].CoverLetter {
+			t.Errorf("stored cover_letter %d differs from the response's", i)
+		}
+	}
+
+	// Console: the client is created once per variant; one cache line per
+	// variant, in strategy order.
+	lines := logs.take()
+	wantLines := []string{
+		"Generating application for user " + uid + ", job " + jobID,
+		"[OpenAI] Using Cloudflare AI Gateway: jobmatch-ai-gateway-dev",
+		"[OpenAI] Using Cloudflare AI Gateway: jobmatch-ai-gateway-dev",
+		"[OpenAI] Using Cloudflare AI Gateway: jobmatch-ai-gateway-dev",
+		"[AI Gateway] ✗ Cache MISS for application-generation (Impact-Focused) - Response will be cached",
+		"[AI Gateway] ✗ Cache MISS for application-generation (Keyword-Optimized) - Response will be cached",
+		"[AI Gateway] ✗ Cache MISS for application-generation (Concise) - Response will be cached",
+		"Application created: " + g.ID,
+	}
+	var got []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l.msg, "[RateLimit]") {
+			got = append(got, l.msg)
+		}
+	}
+	if d := cmp.Diff(wantLines, got); d != "" {
+		t.Errorf("console lines (-want +got):\n%s", d)
+	}
+	if rl := genMatching(lines, "[RateLimit] User "+uid+" request 1/20 for POST:/api/applications/generate ("); len(rl) != 1 {
+		t.Errorf("rate limit line missing: %v", lines)
+	}
+
+	// The identical call again: every variant comes from the gateway cache.
+	r2 := genCall(t, ta, "POST", genPath, map[string]any{"jobId": jobID}, auth(tok)...)
+	if r2.status != http.StatusCreated {
+		t.Fatalf("second call: %d %s", r2.status, r2.body)
+	}
+	g2 := decodeGen(t, r2)
+	if g2.ID == g.ID {
+		t.Errorf("second application reused id %s", g.ID)
+	}
+	if d := cmp.Diff(g.Variants, g2.Variants); d != "" {
+		t.Errorf("cached variants differ (-first +second):\n%s", d)
+	}
+	want := []string{
+		"[AI Gateway] ✓ Cache HIT for application-generation (Impact-Focused) - Cost savings!",
+		"[AI Gateway] ✓ Cache HIT for application-generation (Keyword-Optimized) - Cost savings!",
+		"[AI Gateway] ✓ Cache HIT for application-generation (Concise) - Cost savings!",
+	}
+	if d := cmp.Diff(want, genMatching(logs.take(), "[AI Gateway]")); d != "" {
+		t.Errorf("second call's gateway lines (-want +got):\n%s", d)
+	}
+	if n, err := ta.Env.D1["DB"].Prepare("SELECT count(*) AS n FROM applications WHERE user_id = ?").Bind(uid).FirstColumn(context.Background(), "n"); err != nil || n != int64(2) {
+		t.Errorf("applications count = %v (%v), want 2", n, err)
+	}
+}
+
+// ---- error paths ----
+
+// ---- error paths ----
+
+// genHideUsers is a D1 binding that answers the profile lookup with no row,
+// the one state the user-scoped job lookup makes unreachable through the
+// schema (jobs.user_id references users.id).
+type genHideUsers struct{ runtime.D1Database }
+
+func (h genHideUsers) Prepare(q string) runtime.D1PreparedStatement {
+	if q == "SELECT * FROM users WHERE id = ?" {
+		q = "SELECT * FROM users WHERE id = ? AND 0"
+	}
+	return h.D1Database.Prepare(q)
+}
+
+// TestGenerateApplicationErrors runs every error path on one emulator.
+// Requests go in-process on the test goroutine, so the subtests that swap
+// the DB binding or a var need no synchronisation.
+func TestGenerateApplicationErrors(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	logs := genCaptureConsole(ta)
+	tok, uid := ta.token(t, "ada@example.com")
+	genSeedCandidate(t, ta, uid, "ada@example.com")
+	genSeedJob(t, ta, uid, "job-mine")
+	otherTok, other := ta.token(t, "bob@example.com")
+	genExec(t, ta, "INSERT INTO users (id, email) VALUES (?, 'bob@example.com')", other)
+	genSeedJob(t, ta, other, "job-bobs")
+	// bob has a job but no work experience.
+
+	validation := func(fields string) string {
+		return `{"code":"VALIDATION_ERROR","message":"Invalid request body","statusCode":400,"details":{"fields":` + fields +
+			`},"stack":"` + genStack("Invalid request body") + `"}`
+	}
+	notFound := func(id string) string {
+		return `{"code":"NOT_FOUND","message":"Job with ID ` + id + ` not found","statusCode":404,"details":{"resource":"Job","id":"` + id +
+			`"},"stack":"` + genStack("Job with ID "+id+" not found") + `"}`
+	}
+	for _, tc := range []struct {
+		name       string
+		tok        string
+		body       any
+		wantStatus int
+		wantBody   string
+	}{
+		{"missing jobId", tok, `{}`, 400, validation(`{"jobId":"Required"}`)},
+		{"unknown keys stripped, jobId missing", tok, `{"job":"x"}`, 400, validation(`{"jobId":"Required"}`)},
+		// zod runs min(1) and the regex; the last issue of a path wins.
+		{"empty jobId", tok, `{"jobId":""}`, 400, validation(`{"jobId":"Invalid job ID format"}`)},
+		{"bad characters", tok, `{"jobId":"../etc/passwd"}`, 400, validation(`{"jobId":"Invalid job ID format"}`)},
+		{"trailing newline", tok, `{"jobId":"abc\n"}`, 400, validation(`{"jobId":"Invalid job ID format"}`)},
+		{"number", tok, `{"jobId":42}`, 400, validation(`{"jobId":"Expected string, received number"}`)},
+		{"null", tok, `{"jobId":null}`, 400, validation(`{"jobId":"Expected string, received null"}`)},
+		{"array body", tok, `[]`, 400, validation(`{"":"Expected object, received array"}`)},
+		{"unknown job", tok, `{"jobId":"no-such-job"}`, 404, notFound("no-such-job")},
+		// Fixed: the original loads any user's job.
+		{"another user's job", tok, `{"jobId":"job-bobs"}`, 404, notFound("job-bobs")},
+		{"no work experience", otherTok, `{"jobId":"job-bobs"}`, 400,
+			`{"code":"VALIDATION_ERROR","message":"Add work experience to your profile first","statusCode":400,"details":{"fields":{"workExperience":"At least one work experience entry is required"}},"stack":"` +
+				genStack("Add work experience to your profile first") + `"}`},
+		{"no token", "", `{"jobId":"job-mine"}`, 401, `{"code":"MISSING_AUTH_HEADER","message":"No authorization header provided","statusCode":401}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h []string
+			if tc.tok != "" {
+				h = auth(tc.tok)
+			}
+			r := genCall(t, ta, "POST", genPath, tc.body, append(h, "Content-Type", "application/json")...)
+			if r.status != tc.wantStatus || string(r.body) != tc.wantBody {
+				t.Errorf("got %d %s\nwant %d %s", r.status, r.body, tc.wantStatus, tc.wantBody)
+			}
+		})
+	}
+	t.Run("invalid JSON is a 500", func(t *testing.T) {
+		r := genCall(t, ta, "POST", genPath, "not json", auth(tok)...)
+		if m := r.json(t); r.status != 500 || m["code"] != "INTERNAL_ERROR" || m["statusCode"] != float64(500) {
+			t.Errorf("got %d %s", r.status, r.body)
+		}
+	})
+	if n, _ := ta.Env.D1["DB"].Prepare("SELECT count(*) AS n FROM applications").FirstColumn(context.Background(), "n"); n != int64(0) {
+		t.Errorf("%v applications stored by failing requests", n)
+	}
+
+	t.Run("no profile", func(t *testing.T) {
+		db := ta.Env.D1["DB"]
+		ta.Env.D1["DB"] = genHideUsers{db}
+		defer func() { ta.Env.D1["DB"] = db }()
+		r := genCall(t, ta, "POST", genPath, `{"jobId":"job-mine"}`, auth(tok)...)
+		want := `{"code":"NOT_FOUND","message":"User profile not found","statusCode":404,"details":{"resource":"User profile"},"stack":"` +
+			genStack("User profile not found") + `"}`
+		if r.status != 404 || string(r.body) != want {
+			t.Errorf("got %d %s\nwant %s", r.status, r.body, want)
+		}
+	})
+
+	t.Run("no OpenAI key: every variant falls back", func(t *testing.T) {
+		ta.Env.Vars["OPENAI_API_KEY"] = ""
+		defer func() { ta.Env.Vars["OPENAI_API_KEY"] = "sk-edge-local" }()
+		logs.take()
+		r := genCall(t, ta, "POST", genPath, `{"jobId":"job-mine"}`, auth(tok)...)
+		if r.status != 201 {
+			t.Fatalf("status %d %s", r.status, r.body)
+		}
+		for _, v := range decodeGen(t, r).Variants {
+			if d := cmp.Diff([]string{"Fallback generation used", v.Name + " strategy applied"}, v.AIRationale); d != "" {
+				t.Errorf("%s rationale (-want +got):\n%s", v.Name, d)
+			}
+		}
+		lines := logs.take()
+		want := []string{
+			"Variant generation failed for Impact-Focused: Error: OPENAI_API_KEY is not configured",
+			"Variant generation failed for Keyword-Optimized: Error: OPENAI_API_KEY is not configured",
+			"Variant generation failed for Concise: Error: OPENAI_API_KEY is not configured",
+		}
+		if d := cmp.Diff(want, genMatching(lines, "Variant generation failed for ")); d != "" {
+			t.Errorf("error lines (-want +got):\n%s", d)
+		}
+		for _, l := range lines {
+			if strings.HasPrefix(l.msg, "Variant generation failed") && l.level != "error" {
+				t.Errorf("%q logged at %s, want error", l.msg, l.level)
+			}
+		}
+		if got := genMatching(lines, "[OpenAI]"); len(got) != 0 {
+			t.Errorf("client lines without a key: %v", got)
+		}
+	})
+
+	t.Run("save failure", func(t *testing.T) {
+		genExec(t, ta, `CREATE TRIGGER applications_refuse BEFORE INSERT ON applications BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+		logs.take()
+		r := genCall(t, ta, "POST", genPath, `{"jobId":"job-mine"}`, auth(tok)...)
+		want := `{"code":"INTERNAL_ERROR","message":"Failed to save application","statusCode":500,"stack":"*errors.errorString: Failed to save application\n    at POST /api/applications/generate"}`
+		if r.status != 500 || string(r.body) != strings.ReplaceAll(want, "\n", `\n`) {
+			t.Errorf("got %d %s", r.status, r.body)
+		}
+		if got := genMatching(logs.take(), "Failed to save application: "); len(got) != 1 || !strings.Contains(got[0], "disk full") {
+			t.Errorf("insert failure not logged: %v", got)
+		}
+	})
+}
+
+// ---- a test upstream: the OpenAI API or a gateway ----
+
+type genUpstreamCall struct {
+	path   string
+	header http.Header
+	body   chatRequest
+}
+
+// genUpstreamMode is how the test upstream answers.
+type genUpstreamMode struct {
+	// answer returns the status and body of an error for a request with
+	// this system prompt (status 0: succeed), or the content to return
+	// ("" for the default).
+	answer      func(system string) (status int, errBody, content string)
+	cacheStatus string // cf-aig-cache-status to send, if any
+}
+
+// genUpstream answers chat completions as OpenAI (or a gateway) does and
+// records every request.
+type genUpstream struct {
+	mu    sync.Mutex
+	calls []genUpstreamCall
+	mode  genUpstreamMode
+}
+
+const genUpstreamContent = `{"resume":{"summary":"From the test upstream","experience":[],"skills":["Go"],"education":[]},"coverLetter":"Dear Acme,\n\nHello.","aiRationale":["test upstream"]}`
+
+func (f *genUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req chatRequest
+	data, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(data, &req)
+	f.mu.Lock()
+	f.calls = append(f.calls, genUpstreamCall{r.URL.Path, r.Header.Clone(), req})
+	mode := f.mode
+	f.mu.Unlock()
+	system := ""
+	if len(req.Messages) > 0 {
+		system = req.Messages[0].Content
+	}
+	content := genUpstreamContent
+	if mode.answer != nil {
+		status, errBody, c := mode.answer(system)
+		if status != 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, errBody)
+			return
+		}
+		if c != "" {
+			content = c
+		}
+	}
+	if mode.cacheStatus != "" {
+		w.Header().Set("cf-aig-cache-status", mode.cacheStatus)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": "chatcmpl-test", "object": "chat.completion", "model": req.Model,
+		"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": content}, "finish_reason": "stop"}},
+	})
+}
+
+// reset sets the mode and forgets the recorded calls.
+func (f *genUpstream) reset(m genUpstreamMode) {
+	f.mu.Lock()
+	f.mode, f.calls = m, nil
+	f.mu.Unlock()
+}
+
+func (f *genUpstream) snapshot() []genUpstreamCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]genUpstreamCall(nil), f.calls...)
+}
+
+// genConfig is JobMatch's wrangler.toml with the development vars edited.
+func genConfig(t *testing.T, replace map[string]string, extraVars string) emulatortest.Option {
+	t.Helper()
+	s := string(fixtures.WranglerTOML)
+	for old, repl := range replace {
+		if !strings.Contains(s, old) {
+			t.Fatalf("wrangler.toml has no %q", old)
+		}
+		s = strings.Replace(s, old, repl, 1) // the first is the development section's
+	}
+	s = strings.Replace(s, "[env.development.vars]\n", "[env.development.vars]\n"+extraVars, 1)
+	return emulatortest.WithConfig(s)
+}
+
+const (
+	genSlugLine    = `AI_GATEWAY_SLUG = "jobmatch-ai-gateway-dev"`
+	genAccountLine = `CLOUDFLARE_ACCOUNT_ID = "280c58ea17d9fe3235c33bd0a52a256b"`
+)
+
+// TestGenerateApplicationOpenAIClient drives the client against a test
+// upstream: the rollback path (straight to OpenAI), the prompts, the
+// per-variant fallback, and a gateway at AI_GATEWAY_URL with its token.
+// The emulator starts with AI_GATEWAY_SLUG empty (the rollback plan);
+// later subtests change vars, which the app reads per request.
+func TestGenerateApplicationOpenAIClient(t *testing.T) {
+	t.Parallel()
+	up := &genUpstream{}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	// CF_AIG_TOKEN is set but must never reach OpenAI itself.
+	ta := newTestApp(t, genConfig(t, map[string]string{genSlugLine: `AI_GATEWAY_SLUG = ""`},
+		fmt.Sprintf("OPENAI_BASE_URL = %q\nCF_AIG_TOKEN = \"aig-secret\"\n", srv.URL+"/v1/")))
+	logs := genCaptureConsole(ta)
+	tok, uid := ta.token(t, "ada@example.com")
+	genSeedCandidate(t, ta, uid, "ada@example.com")
+	genSeedJob(t, ta, uid, "job-1")
+	generate := func(t *testing.T) response {
+		t.Helper()
+		logs.take()
+		r := genCall(t, ta, "POST", genPath, `{"jobId":"job-1"}`, auth(tok)...)
+		if r.status != 201 {
+			t.Fatalf("status %d %s", r.status, r.body)
+		}
+		return r
+	}
+	checkDirect := func(t *testing.T) {
+		t.Helper()
+		up.reset(genUpstreamMode{})
+		g := decodeGen(t, generate(t))
+		if d := cmp.Diff(genWantVariants, genVariantNames(g)); d != "" {
+			t.Errorf("variants (-want +got):\n%s", d)
+		}
+		for _, v := range g.Variants {
+			if v.Resume.Summary != "From the test upstream" || v.CoverLetter != "Dear Acme,\n\nHello." {
+				t.Errorf("%s not from the upstream: %+v", v.Name, v)
+			}
+		}
+		calls := up.snapshot()
+		if len(calls) != 3 {
+			t.Fatalf("%d upstream calls, want 3", len(calls))
+		}
+		var strategies []string
+		for _, c := range calls {
+			if c.path != "/v1/chat/completions" {
+				t.Errorf("path %s", c.path)
+			}
+			if got := c.header.Get("Authorization"); got != "Bearer sk-edge-local" {
+				t.Errorf("Authorization %q", got)
+			}
+			if got := c.header.Get("cf-aig-authorization"); got != "" {
+				t.Errorf("gateway token sent to OpenAI: %q", got)
+			}
+			b := c.body
+			if b.Model != "gpt-4o-mini" || b.Temperature != 0.7 || b.MaxTokens != 3000 || b.ResponseFormat == nil || b.ResponseFormat.Type != "json_object" ||
+				len(b.Messages) != 2 || b.Messages[0].Role != "system" || b.Messages[1].Role != "user" {
+				t.Errorf("request %+v", b)
+			}
+			for _, s := range applicationStrategies {
+				if strings.HasPrefix(b.Messages[0].Content, "You are an expert resume writer specializing in ATS-optimized applications. "+s.Prompt+".") {
+					strategies = append(strategies, s.Name)
+				}
+			}
+		}
+		if len(strategies) != 3 || strategies[0] == strategies[1] || strategies[1] == strategies[2] || strategies[0] == strategies[2] {
+			t.Errorf("strategies asked: %v", strategies)
+		}
+		lines := logs.take()
+		want := []string{
+			"[OpenAI] Using direct OpenAI API (AI Gateway not configured)",
+			"[OpenAI] Using direct OpenAI API (AI Gateway not configured)",
+			"[OpenAI] Using direct OpenAI API (AI Gateway not configured)",
+		}
+		if d := cmp.Diff(want, genMatching(lines, "[OpenAI]")); d != "" {
+			t.Errorf("client lines (-want +got):\n%s", d)
+		}
+		if got := genMatching(lines, "[AI Gateway]"); len(got) != 0 {
+			t.Errorf("gateway lines on the direct path: %v", got)
+		}
+	}
+
+	t.Run("rollback: slug empty", checkDirect)
+
+	t.Run("user prompt", func(t *testing.T) {
+		up.reset(genUpstreamMode{})
+		generate(t)
+		calls := up.snapshot()
+		user := calls[0].body.Messages[1].Content
+		for _, c := range calls[1:] {
+			if c.body.Messages[1].Content != user {
+				t.Errorf("user prompts differ between variants")
+			}
+		}
+		for _, want := range []string{
+			"JOB POSTING DETAILS:\n\nTitle: Senior Go Engineer\nCompany: Acme\nLocation: Berlin, Germany\nWork Arrangement: Remote\nSalary Range: $120,000 - $150,000\n",
+			"\nFULL JOB DESCRIPTION:\nBuild distributed systems in Go on Kubernetes. Terraform a plus.\n",
+			"\nREQUIRED SKILLS: Go, Kubernetes, PostgreSQL, Terraform\n",
+			"CANDIDATE PROFILE:\n\nName: Ada Lovelace\nLocation: Berlin, Germany\nPhone: +49 30 1234567\nEmail: ada@example.com\n",
+			"CURRENT PROFESSIONAL SUMMARY:\nBackend engineer building Go services.\n",
+			"WORK EXPERIENCE:\n\n1. Backend Engineer at Initech\n   2021-03-01 - Present | Berlin\n   Current achievements listed:\n   - Cut p99 latency by 40% with gRPC\n",
+			"\n2. Developer at Globex\n   2018-01-01 - 2020-06-30 | Munich\n   Current achievements listed:\n   - No specific achievements listed\n",
+			"EDUCATION:\n- BSc in Computer Science from TU Berlin (2017)\n",
+			"SKILLS:\n" + strings.Join(genSkillsByEndorsement, ", ") + "\n",
+			"\nTASK:\n1. ANALYZE",
+		} {
+			if !strings.Contains(user, want) {
+				t.Errorf("user prompt lacks %q:\n%s", want, user)
+			}
+		}
+	})
+
+	t.Run("per-variant fallback", func(t *testing.T) {
+		up.reset(genUpstreamMode{answer: func(system string) (int, string, string) {
+			switch {
+			case strings.Contains(system, "Maximize ATS keyword matches"):
+				return 500, `{"error":{"message":"upstream exploded","type":"server_error"}}`, ""
+			case strings.Contains(system, "Streamlined one-page version"):
+				return 0, "", `{"resume":"not an object","coverLetter":"x","aiRationale":[]}`
+			}
+			return 0, "", `{"resume":{"summary":"ok"},"coverLetter":"ok","aiRationale":["ok"]}`
+		}})
+		r := generate(t)
+		fallback := func(id, name string) string {
+			return `{"id":"` + id + `","name":"` + name + `","resume":{"summary":"Senior Go Engineer with expertise in Go, Kubernetes, PostgreSQL",` +
+				`"experience":[{"title":"Backend Engineer","company":"Initech","location":"Berlin","startDate":"2021-03-01","endDate":"Present",` +
+				`"bullets":["Cut p99 latency by 40% with gRPC","Migrated 30 services to Kubernetes","Mentored 4 engineers"]},` +
+				`{"title":"Developer","company":"Globex","location":"Munich","startDate":"2018-01-01","endDate":"2020-06-30","bullets":[]}],` +
+				`"skills":["Go","Kubernetes","PostgreSQL","gRPC","Terraform","Linux","Redis","Kafka","Docker","Python"],` +
+				`"education":[{"degree":"BSc in Computer Science","school":"TU Berlin","location":"","graduation":"2017-07-31"}]},` +
+				`"coverLetter":"Dear Hiring Manager,\n\nI am interested in the Senior Go Engineer position at Acme.\n\nBest regards,\nAda Lovelace",` +
+				`"aiRationale":["Fallback generation used","` + name + ` strategy applied"]}`
+		}
+		want := `"variants":[{"id":"variant-impact","name":"Impact-Focused","resume":{"summary":"ok"},"coverLetter":"ok","aiRationale":["ok"]},` +
+			fallback("variant-keyword", "Keyword-Optimized") + "," + fallback("variant-concise", "Concise") + `],"selectedVariantId":"variant-impact"}`
+		if want = strings.ReplaceAll(want, "\n", `\n`); !strings.HasSuffix(string(r.body), want) {
+			t.Errorf("variants:\n got %s\nwant …%s", r.body, want)
+		}
+		wantErrs := []string{
+			"Variant generation failed for Keyword-Optimized: Error: 500 upstream exploded",
+			"Variant generation failed for Concise: Error: OpenAI response has no resume object",
+		}
+		if d := cmp.Diff(wantErrs, genMatching(logs.take(), "Variant generation failed for ")); d != "" {
+			t.Errorf("error lines (-want +got):\n%s", d)
+		}
+	})
+
+	t.Run("rollback: account empty", func(t *testing.T) {
+		ta.Env.Vars["AI_GATEWAY_SLUG"] = "jobmatch-ai-gateway-dev"
+		ta.Env.Vars["CLOUDFLARE_ACCOUNT_ID"] = ""
+		defer func() { ta.Env.Vars["CLOUDFLARE_ACCOUNT_ID"] = "280c58ea17d9fe3235c33bd0a52a256b" }()
+		checkDirect(t)
+	})
+
+	t.Run("gateway at AI_GATEWAY_URL with cf-aig-authorization", func(t *testing.T) {
+		ta.Env.Vars["AI_GATEWAY_SLUG"] = "jobmatch-ai-gateway-dev"
+		ta.Env.Vars["AI_GATEWAY_URL"] = srv.URL + "/"
+		up.reset(genUpstreamMode{cacheStatus: "MISS"})
+		generate(t)
+		calls := up.snapshot()
+		if len(calls) != 3 {
+			t.Fatalf("%d gateway calls", len(calls))
+		}
+		for _, c := range calls {
+			if c.path != "/v1/280c58ea17d9fe3235c33bd0a52a256b/jobmatch-ai-gateway-dev/openai/chat/completions" {
+				t.Errorf("path %s", c.path)
+			}
+			if a, g := c.header.Get("Authorization"), c.header.Get("cf-aig-authorization"); a != "Bearer sk-edge-local" || g != "Bearer aig-secret" {
+				t.Errorf("Authorization %q, cf-aig-authorization %q", a, g)
+			}
+		}
+		lines := logs.take()
+		wantClient := []string{
+			"[OpenAI] Using Cloudflare AI Gateway: jobmatch-ai-gateway-dev", "[OpenAI] Using AI Gateway authentication token",
+			"[OpenAI] Using Cloudflare AI Gateway: jobmatch-ai-gateway-dev", "[OpenAI] Using AI Gateway authentication token",
+			"[OpenAI] Using Cloudflare AI Gateway: jobmatch-ai-gateway-dev", "[OpenAI] Using AI Gateway authentication token",
+		}
+		if d := cmp.Diff(wantClient, genMatching(lines, "[OpenAI]")); d != "" {
+			t.Errorf("client lines (-want +got):\n%s", d)
+		}
+		if got := genMatching(lines, "[AI Gateway] ✗ Cache MISS for application-generation ("); len(got) != 3 {
+			t.Errorf("miss lines %v", got)
+		}
+
+		// A status other than HIT or MISS is printed as it is.
+		up.reset(genUpstreamMode{cacheStatus: "BYPASS"})
+		generate(t)
+		if got := genMatching(logs.take(), "[AI Gateway]"); len(got) != 3 || got[0] != "[AI Gateway] Cache status for application-generation (Impact-Focused): BYPASS" {
+			t.Errorf("other status lines %v", got)
+		}
+	})
+}
+
+// TestGenerateApplicationAuthenticatedGateway uses the emulated gateway
+// with authentication on: CF_AIG_TOKEN gets through, its absence is a 401
+// from the gateway and every variant falls back.
+func TestGenerateApplicationAuthenticatedGateway(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, genConfig(t, map[string]string{"cache_ttl = 3600\n": "cache_ttl = 3600\nauthenticated = true\ntoken = \"aig-secret\"\n"},
+		"CF_AIG_TOKEN = \"aig-secret\"\n"))
+	logs := genCaptureConsole(ta)
+	tok, uid := ta.token(t, "ada@example.com")
+	genSeedCandidate(t, ta, uid, "ada@example.com")
+	genSeedJob(t, ta, uid, "job-1")
+	for _, tc := range []struct {
+		name, token  string
+		wantFallback bool
+	}{
+		{"right token", "aig-secret", false},
+		{"wrong token", "not-the-token", true},
+		{"no token", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ta.Env.Vars["CF_AIG_TOKEN"] = tc.token
+			logs.take()
+			r := genCall(t, ta, "POST", genPath, `{"jobId":"job-1"}`, auth(tok)...)
+			if r.status != 201 {
+				t.Fatalf("status %d %s", r.status, r.body)
+			}
+			g := decodeGen(t, r)
+			lines := logs.take()
+			errs := genMatching(lines, "Variant generation failed for ")
+			for _, v := range g.Variants {
+				if fell := v.AIRationale[0] == "Fallback generation used"; fell != tc.wantFallback {
+					t.Errorf("%s fallback = %v, want %v (errors %v)", v.Name, fell, tc.wantFallback, errs)
+				}
+			}
+			if tc.wantFallback {
+				want := `Variant generation failed for Impact-Focused: Error: 401 [{"code":2009,"message":"Unauthorized"}]`
+				if len(errs) != 3 || errs[0] != want {
+					t.Errorf("error lines %v, want %s first", errs, want)
+				}
+			} else if got := genMatching(lines, "[AI Gateway] ✗ Cache MISS"); len(errs) != 0 || len(got) != 3 {
+				t.Errorf("errors %v, miss lines %v", errs, got)
+			}
+		})
+	}
+}
