@@ -169,9 +169,6 @@ func (l *ipLimiter) check(c echo.Context, now time.Time, max int, window time.Du
 	return nil
 }
 
-// errLimited marks a request the limiter answered.
-var errLimited = errors.New("rate limited")
-
 func retryAfter(reset, now time.Time) int {
 	return int(math.Ceil(float64(reset.Sub(now).Milliseconds()) / 1000))
 }

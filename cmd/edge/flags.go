@@ -16,7 +16,6 @@ type common struct {
 	config   string
 	env      string
 	stateDir string
-	inMemory bool
 }
 
 func (c *common) register(fs *pflag.FlagSet) {
