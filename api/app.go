@@ -43,8 +43,9 @@ type App struct {
 	embeddings runtime.KVNamespace
 	analysis   runtime.KVNamespace
 
-	ips      *ipLimiter
-	keyLocks keyedMutex
+	ips        *ipLimiter
+	keyLocks   keyedMutex
+	embedStats embeddingStats // the embeddings cache's counters (embeddings.go)
 }
 
 // New resolves the bindings the API needs from env and builds the routes.

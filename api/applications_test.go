@@ -170,9 +170,8 @@ type genBody struct {
 			} `json:"experience"`
 			Skills []string `json:"skills"`
 		} `json:"resume"`
-		CoverLetter string          `json:"coverLetter"`
-		AIRationale []string        `json:"aiRationale"`
-		Raw         json.RawMessage `json:"-"`
+		CoverLetter string   `json:"coverLetter"`
+		AIRationale []string `json:"aiRationale"`
 	} `json:"variants"`
 }
 
@@ -261,13 +260,13 @@ func TestGenerateApplicationThroughGateway(t *testing.T) {
 	if err := json.Unmarshal([]byte(row["variants"].(string)), &stored); err != nil || len(stored) != 3 {
 		t.Fatalf("stored variants %v: %v", row["variants"], err)
 	}
+	if !strings.HasPrefix(row["variants"].(string), `[{"id":"variant-impact","name":"Impact-Focused","resume":{`) {
+		t.Errorf("stored variants start: %.80s", row["variants"])
+	}
 	for i, sv := range stored {
 		var keys []string
 		for k := range sv {
 			keys = append(keys, k)
-		}
-		if !strings.HasPrefix(row["variants"].(string), `[{"id":"variant-impact","name":"Impact-Focused","resume":{`) {
-			t.Errorf("stored variants start: %.80s", row["variants"])
 		}
 		for _, k := range []string{"id", "name", "resume", "cover_letter", "ai_rationale"} {
 			if _, ok := sv[k]; !ok {

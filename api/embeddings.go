@@ -94,18 +94,7 @@ type embeddingStats struct {
 	kv, ai   layerCounters
 }
 
-// embeddingStatsByApp holds each App's counters.
-// TODO: move into an App field; App is defined in app.go, which this part
-// does not own.
-var embeddingStatsByApp sync.Map // *App -> *embeddingStats
-
-func (a *App) embeddingStats() *embeddingStats {
-	if s, ok := embeddingStatsByApp.Load(a); ok {
-		return s.(*embeddingStats)
-	}
-	s, _ := embeddingStatsByApp.LoadOrStore(a, &embeddingStats{})
-	return s.(*embeddingStats)
-}
+func (a *App) embeddingStats() *embeddingStats { return &a.embedStats }
 
 // LayerStats are one cache layer's figures.
 type LayerStats struct {

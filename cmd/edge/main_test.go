@@ -424,3 +424,22 @@ func TestD1Command(t *testing.T) {
 		t.Error("unknown database accepted")
 	}
 }
+
+func TestStatsEndpoint(t *testing.T) {
+	s := startServe(t, env(), "--in-memory")
+	resp, err := http.Get(s.URL + "/_edge/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		EmbeddingsCache struct {
+			Model    string `json:"model"`
+			Requests int64  `json:"requests"`
+		} `json:"embeddingsCache"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 ||
+		body.EmbeddingsCache.Model != "@cf/baai/bge-base-en-v1.5" || body.EmbeddingsCache.Requests != 0 {
+		t.Errorf("/_edge/stats: %d %+v %v", resp.StatusCode, body, err)
+	}
+}

@@ -118,6 +118,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		// The Worker owns every path the emulated surfaces do not.
 		em.Handle("/", app)
+		em.HandleConsole("GET /_edge/stats", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			runtime.WriteJSON(w, http.StatusOK, app.Stats())
+		}))
 	}
 	if on, _ := strconv.ParseBool(getenv("EDGE_PPROF")); on {
 		handlePprof(em)
