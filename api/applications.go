@@ -141,9 +141,7 @@ func (a *App) handleGenerateApplication(c echo.Context) error {
 		return err
 	}
 	if job == nil {
-		// createNotFoundError('Job', jobId), with details in its key order.
-		return &HTTPError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "Job with ID " + jobID + " not found",
-			Details: ordObj{{"resource", "Job"}, {"id", jobID}}}
+		return notFoundError("Job", jobID)
 	}
 	profile, err := db.Prepare("SELECT * FROM users WHERE id = ?").Bind(uid).First(ctx)
 	if err != nil {
@@ -189,8 +187,8 @@ func (a *App) handleGenerateApplication(c echo.Context) error {
 	stored := make([]storedVariant, len(variants))
 	out := make([]variantJSON, len(variants))
 	for i, vr := range variants {
-		stored[i] = storedVariant{vr.ID, vr.Name, vr.Resume, vr.CoverLetter, vr.AIRationale}
-		out[i] = variantJSON{vr.ID, vr.Name, vr.Resume, vr.CoverLetter, vr.AIRationale}
+		stored[i] = storedVariant(vr)
+		out[i] = variantJSON(vr)
 	}
 	variantsText, err := json.Marshal(stored)
 	if err != nil {
@@ -216,7 +214,6 @@ type variantCall struct {
 	client *openAIClient
 	err    error
 	res    chatResult
-	out    applicationVariant
 }
 
 // generateApplicationVariants generates the three variants. As in the

@@ -38,11 +38,14 @@ func validationError(msg string, fields map[string]string) *HTTPError {
 
 // notFoundError is createNotFoundError(resource, id?).
 func notFoundError(resource, id string) *HTTPError {
+	details := struct {
+		Resource string `json:"resource"`
+		ID       string `json:"id,omitempty"`
+	}{resource, id}
 	if id == "" {
-		return &HTTPError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: resource + " not found", Details: map[string]any{"resource": resource}}
+		return &HTTPError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: resource + " not found", Details: details}
 	}
-	return &HTTPError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: fmt.Sprintf("%s with ID %s not found", resource, id),
-		Details: map[string]any{"resource": resource, "id": id}}
+	return &HTTPError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: fmt.Sprintf("%s with ID %s not found", resource, id), Details: details}
 }
 
 // handleError is the global error handler (§3.3).

@@ -70,6 +70,12 @@ func (a *App) handleLinkedInInitiate(c echo.Context) error {
 	if clientID == "" {
 		return &HTTPError{Status: http.StatusServiceUnavailable, Code: "LINKEDIN_NOT_CONFIGURED", Message: "LinkedIn integration is not configured"}
 	}
+	// Differs from the original: the user's row is created here if it does
+	// not exist yet (as GET /api/profile would), so the callback's import has
+	// a row to fill.
+	if err := a.ensureUserRow(c); err != nil {
+		return err
+	}
 	now := a.clock.Now()
 	state := uuid.NewString() + "-" + strconv.FormatInt(now.UnixMilli(), 36)
 	val, _ := json.Marshal(oauthState{UserID: uid, Provider: "linkedin", CreatedAt: isoTime(now)})

@@ -394,7 +394,15 @@ func testLinkedInAuthURLDefaultsAndEncoding(t *testing.T, la *linkedinApp) {
 func testLinkedInCallbackErrors(t *testing.T, la *linkedinApp) {
 	tok, uid := la.token(t, "cb@example.com")
 	createUserRow(t, la.testApp, uid, "cb@example.com")
-	orphanTok, _ := la.token(t, "orphan@example.com") // no users row
+	orphanTok, orphanID := la.token(t, "orphan@example.com")
+	// orphanFlow runs the flow for a user whose row is deleted between
+	// initiate (which creates it) and the callback.
+	dropOrphan := func(t *testing.T) {
+		t.Helper()
+		if _, err := la.Env.D1["DB"].Prepare("DELETE FROM users WHERE id = ?").Bind(orphanID).Run(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	validCode := strings.Repeat("c", 10)
 	validState := strings.Repeat("s", 20)
@@ -470,7 +478,7 @@ func testLinkedInCallbackErrors(t *testing.T, la *linkedinApp) {
 			"error: UserInfo fetch failed: 403",
 			"error: [OAuth] Profile fetch failed",
 		}, false},
-		{"no users row", func(t *testing.T) string { return flow(t, orphanTok, nil) }, "internal_error", nil, false},
+		{"no users row", func(t *testing.T) string { q := flow(t, orphanTok, nil); dropOrphan(t); return q }, "internal_error", nil, false},
 		{"email taken by another row", func(t *testing.T) string {
 			createUserRow(t, la.testApp, "someone-else", "taken@example.com")
 			return flow(t, tok, func(q url.Values) { q.Set("login_hint", "taken@example.com") })
@@ -510,7 +518,9 @@ func testLinkedInCallbackErrors(t *testing.T, la *linkedinApp) {
 
 	// The 0-rows and UNIQUE failures log what the original logs.
 	t.Run("internal_error logs", func(t *testing.T) {
-		r := callback(t, flow(t, orphanTok, nil))
+		q := flow(t, orphanTok, nil)
+		dropOrphan(t)
+		r := callback(t, q)
 		if r.header.Get("Location") != profileError+"internal_error" {
 			t.Fatalf("got %q", r.header.Get("Location"))
 		}

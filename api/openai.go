@@ -62,6 +62,10 @@ func (a *App) createOpenAI(c echo.Context) (*openAIClient, error) {
 	if key == "" {
 		return nil, errOpenAIKeyMissing
 	}
+	hc := a.env.Fetch
+	if hc == nil {
+		hc = http.DefaultClient
+	}
 	account, slug := a.env.Var("CLOUDFLARE_ACCOUNT_ID"), a.env.Var("AI_GATEWAY_SLUG")
 	if account != "" && slug != "" {
 		origin := strings.TrimRight(a.env.Var("AI_GATEWAY_URL"), "/")
@@ -69,7 +73,7 @@ func (a *App) createOpenAI(c echo.Context) (*openAIClient, error) {
 			origin = defaultGatewayURL
 		}
 		a.consoleLog(c, "[OpenAI] Using Cloudflare AI Gateway: %s", slug)
-		cl := &openAIClient{http: a.env.Fetch, apiKey: key, gateway: true,
+		cl := &openAIClient{http: hc, apiKey: key, gateway: true,
 			baseURL: origin + "/v1/" + account + "/" + slug + "/openai"}
 		if tok := a.env.Var("CF_AIG_TOKEN"); tok != "" {
 			a.consoleLog(c, "[OpenAI] Using AI Gateway authentication token")
@@ -82,7 +86,7 @@ func (a *App) createOpenAI(c echo.Context) (*openAIClient, error) {
 	if base == "" {
 		base = defaultOpenAIBaseURL
 	}
-	return &openAIClient{http: a.env.Fetch, apiKey: key, baseURL: base}, nil
+	return &openAIClient{http: hc, apiKey: key, baseURL: base}, nil
 }
 
 // chatMessage is one message of a chat completion request.

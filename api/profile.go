@@ -45,11 +45,7 @@ func (a *App) handleGetProfile(c echo.Context) error {
 	}
 	if profile == nil && email != "" {
 		a.consoleLog(c, "[Profile] Auto-creating D1 profile for Supabase Auth user: %s", uid)
-		now := sqliteTime(a.clock.Now())
-		// ON CONFLICT(id): two first calls at once both succeed. Another
-		// user's email still fails the UNIQUE constraint (500), as in the original.
-		if _, err := db.Prepare(`INSERT INTO users (id, email, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`).
-			Bind(uid, email, now, now).Run(ctx); err != nil {
+		if err := a.ensureUserRow(c); err != nil {
 			return fail(err)
 		}
 		if profile, err = d1Row(ctx, db.Prepare("SELECT * FROM users WHERE id = ?").Bind(uid)); err != nil {
@@ -61,6 +57,17 @@ func (a *App) handleGetProfile(c echo.Context) error {
 		return localMessage(c, http.StatusNotFound, "Profile not found and could not be created")
 	}
 	return writeJSON(c, http.StatusOK, ordObj{{"message", "Profile fetched successfully"}, {"profile", profile}})
+}
+
+// ensureUserRow creates the authenticated user's users row if it does not
+// exist. ON CONFLICT(id): two first calls at once both succeed; another
+// user's email still fails the UNIQUE constraint, as in the original.
+func (a *App) ensureUserRow(c echo.Context) error {
+	email, _ := c.Get(string(keyUserEmail)).(string)
+	now := sqliteTime(a.clock.Now())
+	_, err := a.env.D1["DB"].Prepare(`INSERT INTO users (id, email, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`).
+		Bind(userID(c), email, now, now).Run(c.Request().Context())
+	return err
 }
 
 // handleAddWorkExperience inserts a work_experience row. The frontend sends

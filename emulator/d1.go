@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 
 	"jobmatch-edge/emulator/config"
 	"jobmatch-edge/emulator/d1"
 	"jobmatch-edge/migrations"
-	"jobmatch-edge/runtime"
 )
 
 // defaultMigrationsBinding is the binding whose migrations default to the
@@ -109,29 +106,14 @@ type D1Admin struct {
 // (taking the state-dir lock; nothing else is opened and no migration is
 // applied).
 func OpenD1Admin(opts Options) (*D1Admin, error) {
-	if opts.Config == nil {
-		return nil, errors.New("emulator: Options.Config is required")
-	}
-	if opts.StateDir == "" {
-		opts.StateDir = ".edge"
-	}
-	if opts.Clock == nil {
-		opts.Clock = runtime.SystemClock{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	e := &Emulator{opts: opts}
 	a := &D1Admin{}
-	if !opts.InMemory {
-		if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating state dir: %w", err)
-		}
-		lock, err := LockStateDir(opts.StateDir)
-		if err != nil {
-			return nil, err
-		}
-		a.lock = lock
+	if a.lock, err = lockState(opts); err != nil {
+		return nil, err
 	}
 	svc, err := openD1Service(opts, e.dir("d1"))
 	if err != nil {

@@ -88,26 +88,9 @@ type Emulator struct {
 // New opens every service the configuration declares. On error, whatever
 // was opened is closed again.
 func New(ctx context.Context, opts Options) (em *Emulator, err error) {
-	if opts.Config == nil {
-		return nil, errors.New("emulator: Options.Config is required")
-	}
-	if opts.StateDir == "" {
-		opts.StateDir = ".edge"
-	}
-	if opts.Clock == nil {
-		opts.Clock = runtime.SystemClock{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = opts.Config.Vars["CLOUDFLARE_ACCOUNT_ID"]
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = opts.Config.AccountID
-	}
-	if opts.AccountID == "" {
-		opts.AccountID = DefaultAccountID
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	e := &Emulator{opts: opts, log: opts.Logger, started: opts.Clock.Now(), mux: http.NewServeMux()}
 	defer func() {
@@ -115,13 +98,8 @@ func New(ctx context.Context, opts Options) (em *Emulator, err error) {
 			_ = e.Close()
 		}
 	}()
-	if !opts.InMemory {
-		if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating state dir: %w", err)
-		}
-		if e.lock, err = LockStateDir(opts.StateDir); err != nil {
-			return nil, err
-		}
+	if e.lock, err = lockState(opts); err != nil {
+		return nil, err
 	}
 	e.fetch = runtime.NewInProcessTransport(e.mux)
 	e.env = &runtime.Env{
@@ -155,6 +133,43 @@ func New(ctx context.Context, opts Options) (em *Emulator, err error) {
 
 	e.routes()
 	return e, nil
+}
+
+// withDefaults checks opts and fills in the documented defaults.
+func (opts Options) withDefaults() (Options, error) {
+	if opts.Config == nil {
+		return opts, errors.New("emulator: Options.Config is required")
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = ".edge"
+	}
+	if opts.Clock == nil {
+		opts.Clock = runtime.SystemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = opts.Config.Vars["CLOUDFLARE_ACCOUNT_ID"]
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = opts.Config.AccountID
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = DefaultAccountID
+	}
+	return opts, nil
+}
+
+// lockState creates and locks the state dir (nothing, in memory).
+func lockState(opts Options) (*StateLock, error) {
+	if opts.InMemory {
+		return nil, nil
+	}
+	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating state dir: %w", err)
+	}
+	return LockStateDir(opts.StateDir)
 }
 
 // DefaultAccountID is used when neither a flag nor the config names one.

@@ -2,15 +2,12 @@ package emulator
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"jobmatch-edge/emulator/gateway"
 	"jobmatch-edge/runtime"
 )
-
-// gatewayHost is the real AI Gateway origin; Env.Fetch sends it to the
-// in-process gateway, so the API reaches it without a socket.
-const gatewayHost = "gateway.ai.cloudflare.com"
 
 // openGateway opens the AI Gateway: its cache in Badger under
 // <state>/gateway (in memory with InMemory), the settings of each gateway
@@ -55,7 +52,12 @@ func (e *Emulator) openGateway() error {
 	if e.AI != nil {
 		e.AI.SetGateway(svc)
 	}
-	e.fetch.AddHost(gatewayHost)
+	// The app reaches the gateway at AI_GATEWAY_URL (JobMatch's .dev.vars
+	// names this listener): that host is served in-process. Without it the
+	// app talks to the real gateway.ai.cloudflare.com, over the network.
+	if u, err := url.Parse(e.env.Vars["AI_GATEWAY_URL"]); err == nil && u.Host != "" {
+		e.fetch.AddHost(u.Host)
+	}
 	log.Info("ai gateway ready", "openai_upstream", svc.Upstream(), "gateways", len(gws))
 	return nil
 }

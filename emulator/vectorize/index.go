@@ -2,7 +2,6 @@ package vectorize
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"jobmatch-edge/runtime"
 )
@@ -472,10 +473,4 @@ func (x *Index) ListVectors(cursor string, count int) (ids []string, total int, 
 
 // newMutationID returns a random UUID (version 4), the form Vectorize's
 // mutation ids take.
-func newMutationID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func newMutationID() string { return uuid.NewString() }
