@@ -371,7 +371,7 @@ func TestPhase2TestPlanEndToEnd(t *testing.T) {
 	// (2) OAuth states: initiate, the state in KV, the whole flow through the
 	// LinkedIn stand-in, and the per-user limit of 5 per 15 minutes.
 	t.Run("2 oauth states", func(t *testing.T) {
-		linkedinFlow(t, s, tail, api, bearer, uid)
+		linkedinFlow(t, s, tail, api, bearer, uid, "")
 
 		// Initiates 2..5 pass; the sixth within 15 minutes is refused.
 		for i := 2; i <= 5; i++ {
@@ -412,15 +412,18 @@ func TestPhase2TestPlanEndToEnd(t *testing.T) {
 	})
 
 	// Not in the plan: the same LinkedIn flow for a user whose users row
-	// exists (the frontend's profile page calls GET /api/profile first), so
-	// the import itself is checked apart from row provisioning.
+	// exists before (the frontend's profile page calls GET /api/profile
+	// first), from another browser, signing in as another LinkedIn member.
 	t.Run("2b oauth import after GET /api/profile", func(t *testing.T) {
 		tok2, uid2 := signUp(t, s.URL, "phase2-profile-first@example.com", "phase2-password")
 		bearer2 := []string{"Authorization", "Bearer " + tok2}
 		if r := e2eDo(t, "GET", s.URL+"/api/profile", nil, bearer2...); r.status != 200 {
 			t.Fatalf("GET /api/profile = %d %s", r.status, r.body)
 		}
-		linkedinFlow(t, s, tail, api, bearer2, uid2, "X-Forwarded-For", "198.51.100.7")
+		// Another LinkedIn member: users.email is UNIQUE, and the import
+		// copies the member's email, so two JobMatch users cannot import
+		// the same member (as in the original).
+		linkedinFlow(t, s, tail, api, bearer2, uid2, "jordan.lee@example.com", "X-Forwarded-For", "198.51.100.7")
 	})
 
 	// (3) Embeddings cache: POST /api/jobs twice with the same text.
@@ -550,7 +553,11 @@ func TestPhase2TestPlanEndToEnd(t *testing.T) {
 // callback), e.g. its own X-Forwarded-For: the callback's IP limiter (10 per
 // 15 min) shares its counts with the global one, so a client that has just
 // made ten /api calls is refused there, as the original refuses it.
-func linkedinFlow(t *testing.T, s *server, tail *tailReader, api string, bearer []string, uid string, browser ...string) {
+//
+// member is the LinkedIn member the browser signs in as at the stand-in
+// ("" for its demo member, Alex Morgan; else an email, sent as the
+// OpenID login_hint, as the consent page's "Member email" field does).
+func linkedinFlow(t *testing.T, s *server, tail *tailReader, api string, bearer []string, uid, member string, browser ...string) {
 	t.Helper()
 	idRe := regexp.QuoteMeta(uid)
 	m := tail.mark()
@@ -620,7 +627,11 @@ func linkedinFlow(t *testing.T, s *server, tail *tailReader, api string, bearer 
 	if q := au.Query(); q.Get("state") != init.State || q.Get("response_type") != "code" || q.Get("scope") != "openid profile email" {
 		t.Errorf("authUrl query: %s", au.RawQuery)
 	}
-	auth := e2eDo(t, "GET", local(s, init.AuthURL), nil, browser...)
+	authURL := local(s, init.AuthURL)
+	if member != "" {
+		authURL += "&login_hint=" + url.QueryEscape(member)
+	}
+	auth := e2eDo(t, "GET", authURL, nil, browser...)
 	loc := auth.header.Get("Location")
 	if auth.status != http.StatusFound || !strings.HasPrefix(loc, configOrigin+"/api/auth/linkedin/callback?") {
 		t.Fatalf("authorization page = %d Location %q %s", auth.status, loc, auth.body)
@@ -646,11 +657,20 @@ func linkedinFlow(t *testing.T, s *server, tail *tailReader, api string, bearer 
 		t.Fatalf("users row of %s: %+v", uid, rows)
 	}
 	row := rows[0]
+	wantEmail, wantURL := "alex.morgan@example.com", "https://www.linkedin.com/in/d3moAlexMg"
+	if member != "" {
+		wantEmail, wantURL = member, ""
+		if u, _ := row["linkedin_url"].(string); !regexp.MustCompile(`^https://www\.linkedin\.com/in/[A-Za-z0-9_-]{10}$`).MatchString(u) {
+			t.Errorf("users.linkedin_url = %#v", row["linkedin_url"])
+		}
+	}
 	for col, want := range map[string]any{
-		"first_name": "Alex", "last_name": "Morgan", "email": "alex.morgan@example.com",
-		"linkedin_url": "https://www.linkedin.com/in/d3moAlexMg", "linkedin_imported": 1.0,
+		"first_name": "Alex", "last_name": "Morgan", "email": wantEmail, "linkedin_url": wantURL, "linkedin_imported": 1.0,
 		"linkedin_limited_access": 1.0, "locale": "en_US",
 	} {
+		if col == "linkedin_url" && want == "" {
+			continue
+		}
 		if row[col] != want {
 			t.Errorf("users.%s = %#v, want %#v", col, row[col], want)
 		}

@@ -20,8 +20,9 @@ import (
 // in a bounded in-memory map (hot), a read-through layer: every write goes
 // to Badger first, so the map never holds anything Badger does not.
 type cache struct {
-	db  *badger.DB
-	hot *hotEntries // nil: disabled
+	db        *badger.DB
+	hot       *hotEntries // nil: disabled
+	headBytes int         // size of entry.head
 }
 
 // hotEntries holds decoded entries up to a byte budget; when over it,
@@ -90,10 +91,15 @@ type entry struct {
 	Body      []byte
 
 	size int // bytes held in memory, for the hot map's budget
+
+	// head is the log record's response_head (the first headBytes of Body),
+	// made once per entry rather than once per HIT.
+	head         string
+	headComplete bool
 }
 
 func (e *entry) sizeOf(key []byte) int {
-	n := 256 + len(key) + len(e.Model) + len(e.Body)
+	n := 256 + len(key) + len(e.Model) + len(e.Body) + len(e.head)
 	for k, vs := range e.Header {
 		n += 32 + len(k)
 		for _, v := range vs {
@@ -105,7 +111,7 @@ func (e *entry) sizeOf(key []byte) int {
 
 const entryVersion = 1
 
-func openCache(dir string, inMemory, sync bool, hotBytes int) (*cache, error) {
+func openCache(dir string, inMemory, sync bool, hotBytes, headBytes int) (*cache, error) {
 	opts := badger.DefaultOptions(dir).
 		WithLogger(nil).
 		WithSyncWrites(sync).
@@ -131,7 +137,7 @@ func openCache(dir string, inMemory, sync bool, hotBytes int) (*cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening gateway cache in %q: %w", dir, err)
 	}
-	return &cache{db: db, hot: newHotEntries(hotBytes)}, nil
+	return &cache{db: db, hot: newHotEntries(hotBytes), headBytes: headBytes}, nil
 }
 
 func (c *cache) close() error { return c.db.Close() }
@@ -141,21 +147,21 @@ func (c *cache) close() error { return c.db.Close() }
 // Each part is length-prefixed so that no two different inputs share a key.
 // The key is stored under the account and gateway it was made for.
 func cacheKey(account, gatewayID, provider, endpoint, model, auth string, body []byte) []byte {
-	h := sha256.New()
+	b := make([]byte, 0, len(provider)+len(endpoint)+len(model)+len(auth)+len(body)+5*binary.MaxVarintLen64)
 	for _, part := range []string{provider, endpoint, model, auth} {
-		writeLenPrefixed(h, []byte(part))
+		b = appendString(b, part)
 	}
-	writeLenPrefixed(h, body)
-	return storeKey(account, gatewayID, h.Sum(nil))
+	b = appendBytes(b, body)
+	sum := sha256.Sum256(b)
+	return storeKey(account, gatewayID, sum[:])
 }
 
 // customCacheKey is the key for a cf-aig-cache-key value, which replaces
 // the default key (it is still scoped to the account and gateway).
 func customCacheKey(account, gatewayID, key string) []byte {
-	h := sha256.New()
-	writeLenPrefixed(h, []byte("cf-aig-cache-key"))
-	writeLenPrefixed(h, []byte(key))
-	return storeKey(account, gatewayID, h.Sum(nil))
+	b := appendString(nil, "cf-aig-cache-key")
+	sum := sha256.Sum256(appendString(b, key))
+	return storeKey(account, gatewayID, sum[:])
 }
 
 func storeKey(account, gatewayID string, sum []byte) []byte {
@@ -166,14 +172,6 @@ func storeKey(account, gatewayID string, sum []byte) []byte {
 	k = append(k, gatewayID...)
 	k = append(k, '/')
 	return hex.AppendEncode(k, sum)
-}
-
-type byteWriter interface{ Write([]byte) (int, error) }
-
-func writeLenPrefixed(w byteWriter, b []byte) {
-	var n [binary.MaxVarintLen64]byte
-	_, _ = w.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
-	_, _ = w.Write(b)
 }
 
 // get returns the live entry under key. An entry whose expiry is at or
@@ -213,6 +211,7 @@ func (c *cache) get(key []byte, now time.Time) (*entry, bool, error) {
 		_ = c.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) })
 		return nil, false, nil
 	}
+	ent.head, ent.headComplete = head(ent.Body, c.headBytes)
 	if c.hot != nil {
 		ent.size = ent.sizeOf(key)
 		c.hot.put(key, ent)
@@ -230,6 +229,7 @@ func (c *cache) put(key []byte, e *entry) error {
 		return fmt.Errorf("gateway cache put: %w", err)
 	}
 	if c.hot != nil {
+		e.head, e.headComplete = head(e.Body, c.headBytes)
 		e.size = e.sizeOf(key)
 		c.hot.put(key, e)
 	}
@@ -322,6 +322,11 @@ func encodeEntry(e *entry) []byte {
 }
 
 func appendBytes(b, v []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+func appendString(b []byte, v string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(v)))
 	return append(b, v...)
 }

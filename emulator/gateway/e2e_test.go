@@ -78,7 +78,7 @@ func TestEndToEnd(t *testing.T) {
 		{"openai embeddings", testBuiltinEmbeddings},
 		{"workers-ai provider", testWorkersAIProvider},
 		{"binding run with options.gateway", testBindingRunWithGatewayOption},
-		{"Env.Fetch reaches the gateway in-process", testFetchReachesGatewayInProcess},
+		{"Env.Fetch reaches the gateway at AI_GATEWAY_URL in-process", testFetchReachesGatewayInProcess},
 	} {
 		t.Run(st.name, func(t *testing.T) { st.run(t, emu) })
 	}
@@ -228,8 +228,14 @@ func TestRestartKeepsCacheEndToEnd(t *testing.T) {
 }
 
 func testFetchReachesGatewayInProcess(t *testing.T, emu *emulatortest.Emu) {
-	// What JobMatch's createOpenAI builds from CLOUDFLARE_ACCOUNT_ID and AI_GATEWAY_SLUG.
-	base := "https://gateway.ai.cloudflare.com/v1/" + emu.Env.Var("CLOUDFLARE_ACCOUNT_ID") + "/" + emu.Env.Var("AI_GATEWAY_SLUG") + "/openai"
+	// What the API builds from AI_GATEWAY_URL (.dev.vars: this listener),
+	// CLOUDFLARE_ACCOUNT_ID and AI_GATEWAY_SLUG; that origin is served
+	// in-process, without a socket.
+	origin := strings.TrimRight(emu.Env.Var("AI_GATEWAY_URL"), "/")
+	if origin == "" {
+		t.Fatal("AI_GATEWAY_URL is not set in the development env")
+	}
+	base := origin + "/v1/" + emu.Env.Var("CLOUDFLARE_ACCOUNT_ID") + "/" + emu.Env.Var("AI_GATEWAY_SLUG") + "/openai"
 	for _, want := range []string{gateway.CacheMiss, gateway.CacheHit} {
 		r := e2ePost(t, emu.Env.Fetch, base+"/chat/completions", strings.Replace(variantRequest, `"temperature":0.7`, `"temperature":0.3`, 1))
 		wantReply(t, r, http.StatusOK, want)

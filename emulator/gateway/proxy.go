@@ -322,7 +322,7 @@ func (s *Service) writeHit(w http.ResponseWriter, ent *entry, l *Log, o *outcome
 	l.TokensIn, l.TokensOut = ent.TokensIn, ent.TokensOut
 	l.ResponseContentType = ent.Header.Get("Content-Type")
 	l.ResponseSize = len(ent.Body)
-	l.ResponseHead, l.ResponseHeadComplete = head(ent.Body, s.opts.Limits.HeadBytes)
+	l.ResponseHead, l.ResponseHeadComplete = ent.head, ent.headComplete
 	o.saved = cost(s.opts.Prices, l.Model, l.TokensIn, l.TokensOut)
 }
 
