@@ -37,7 +37,7 @@ NS=$(curl -s "$API/storage/kv/namespaces?per_page=100" | python3 -c 'import json
 head -c 100 /dev/zero | tr '\0' 'x' > "$STATE/value100"
 curl -s -X PUT --data-binary @"$STATE/value100" "$API/storage/kv/namespaces/$NS/values/bench-key" > /dev/null
 say "KV REST value GET, 32 clients, $LOAD_SECONDS:"
-go run ./cmd/edgeload -url "$API/storage/kv/namespaces/$NS/values/bench-key" -c 32 -d "$LOAD_SECONDS" | tee -a "$OUT"
+go run ./cmd/edgeload --url "$API/storage/kv/namespaces/$NS/values/bench-key" --concurrency 32 --duration "$LOAD_SECONDS" | tee -a "$OUT"
 
 say "loading 100,000 KV keys (bulk writes of 10,000)"
 python3 - "$STATE" <<'PY'

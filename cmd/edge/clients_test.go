@@ -66,6 +66,7 @@ func TestRealClients(t *testing.T) {
 		{"vectorize.mjs", []string{s.URL}},
 		{"s3.mjs", []string{s.s3URL(t), "jobmatch-ai-dev-avatars"}},
 		{"workers-ai-openai.mjs", []string{s.URL + "/client/v4/accounts/" + acct}},
+		{"openai.mjs", []string{s.URL, acct, "jobmatch-ai-gateway-dev"}},
 	} {
 		t.Run(tc.script, func(t *testing.T) { runClient(t, tc.script, tc.args...) })
 	}
