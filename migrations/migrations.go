@@ -26,7 +26,7 @@
 //     selected_variant_id and submitted_at and to allow status 'viewed',
 //     preserving the links from tracked_applications and email_history.
 //
-// Every such change is described in docs/deviations/schema.md.
+// Every such change is described in docs/DEVIATIONS.md.
 //
 // The files contain no transaction statements and no PRAGMAs, use only the
 // fts5 virtual-table module and no TEMP objects, so D1 accepts them as they

@@ -48,7 +48,7 @@ const (
 
 // Vectorize. Codes marked [OBS] were seen in production errors; [INF] codes
 // are edge's choice where no real response has been recorded (each is listed
-// in docs/deviations/vectorize.md).
+// in docs/DEVIATIONS.md).
 const (
 	CodeVectorizeIndexNotFound      = 3000  // [OBS] vectorize.index.not_found
 	CodeVectorizeIndexDuplicateName = 3002  // [OBS] vectorize.index.duplicate_name

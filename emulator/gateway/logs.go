@@ -174,7 +174,7 @@ type Price struct {
 // DefaultPrices is the table the cost estimates use. Differs from
 // Cloudflare: the real gateway prices from the providers' live price lists;
 // these are list prices assumed for estimates only (recorded in
-// docs/deviations/gateway.md). A model missing here costs 0.
+// docs/DEVIATIONS.md). A model missing here costs 0.
 var DefaultPrices = map[string]Price{
 	"gpt-4o-mini":                              {In: 0.15, Out: 0.60},
 	"gpt-4o":                                   {In: 2.50, Out: 10.00},

@@ -31,7 +31,7 @@
 //   - Some REST refusals have no documented wording and use ours: metadata
 //     that is not JSON, a multipart body without a value part, a bulk write
 //     of over 10,000 pairs or a bulk delete of over 10,000 keys, a bulk
-//     value that is not valid base64. They are listed in docs/deviations/kv.md.
+//     value that is not valid base64. They are listed in docs/DEVIATIONS.md.
 //   - The 32-bit range check of expiration and expirationTtl is the
 //     binding's (workerd converts them to int32); the REST API accepts any
 //     expiration in the future, as the backend does.

@@ -37,5 +37,5 @@
 //     (cursorExpirationTimestamp is null).
 //   - topK <= 0 means the default 5.
 //
-// See docs/deviations/vectorize.md for the reasoning behind each.
+// See docs/DEVIATIONS.md for the reasoning behind each.
 package vectorize
