@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"jobmatch-edge/api"
 	"jobmatch-edge/emulator"
 	"jobmatch-edge/emulator/ai"
@@ -95,6 +97,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("--ai-model-map: %w", err)
 		}
 	}
+	if opts.BcryptCost, err = benchBcryptCost(getenv); err != nil {
+		return err
+	}
+	if opts.BcryptCost != 0 {
+		logger.Warn("bcrypt cost of new passwords lowered for load runs (EDGE_BENCH_BCRYPT_COST); never set it for real use",
+			"cost", opts.BcryptCost)
+	}
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -168,6 +177,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("stores closed cleanly")
 	return nil
+}
+
+// benchBcryptCost reads EDGE_BENCH_BCRYPT_COST: the Supabase Auth
+// stand-in's bcrypt cost for passwords set while this process runs
+// (4..31; unset or empty means bcrypt's default, 10). It exists for load
+// runs, which sign up thousands of users (scripts/bench.d/api.sh): at cost
+// 10 each sign-up costs two hashes of ~60 ms of CPU. Like EDGE_PPROF it is
+// an environment variable only, not a flag, and nothing sets it by
+// default. Stored hashes carry their cost, so they stay valid whatever it
+// is set to later.
+func benchBcryptCost(getenv func(string) string) (int, error) {
+	v := getenv("EDGE_BENCH_BCRYPT_COST")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < bcrypt.MinCost || n > bcrypt.MaxCost {
+		return 0, fmt.Errorf("EDGE_BENCH_BCRYPT_COST=%q: want a bcrypt cost from %d to %d", v, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	return n, nil
 }
 
 // handlePprof serves net/http/pprof under /_edge/debug/pprof/, behind the

@@ -213,7 +213,7 @@ type UserJSON struct {
 	Phone            string         `json:"phone"`
 	ConfirmedAt      string         `json:"confirmed_at"`
 	LastSignInAt     string         `json:"last_sign_in_at,omitempty"`
-	AppMetadata      map[string]any `json:"app_metadata"`
+	AppMetadata      appMetaJSON    `json:"app_metadata"`
 	UserMetadata     map[string]any `json:"user_metadata"`
 	Identities       []identity     `json:"identities"`
 	CreatedAt        string         `json:"created_at"`
@@ -222,19 +222,35 @@ type UserJSON struct {
 }
 
 type identity struct {
-	IdentityID   string         `json:"identity_id"`
-	ID           string         `json:"id"`
-	UserID       string         `json:"user_id"`
-	IdentityData map[string]any `json:"identity_data"`
-	Provider     string         `json:"provider"`
-	LastSignInAt string         `json:"last_sign_in_at"`
-	CreatedAt    string         `json:"created_at"`
-	UpdatedAt    string         `json:"updated_at"`
-	Email        string         `json:"email"`
+	IdentityID   string       `json:"identity_id"`
+	ID           string       `json:"id"`
+	UserID       string       `json:"user_id"`
+	IdentityData identityData `json:"identity_data"`
+	Provider     string       `json:"provider"`
+	LastSignInAt string       `json:"last_sign_in_at"`
+	CreatedAt    string       `json:"created_at"`
+	UpdatedAt    string       `json:"updated_at"`
+	Email        string       `json:"email"`
 }
 
 func appMetadata() map[string]any {
 	return map[string]any{"provider": "email", "providers": []string{"email"}}
+}
+
+// appMetaJSON is appMetadata() as the user object carries it, and
+// identityData an identity's identity_data: structs rather than maps (every
+// GET /auth/v1/user renders them), with their fields in the sorted key
+// order a map would give, so the bytes are the same.
+type appMetaJSON struct {
+	Provider  string   `json:"provider"`
+	Providers []string `json:"providers"`
+}
+
+type identityData struct {
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"`
+	PhoneVerified bool   `json:"phone_verified"`
+	Sub           string `json:"sub"`
 }
 
 func ts(t time.Time) string {
@@ -254,10 +270,10 @@ func (s *Service) userJSON(u *user) UserJSON {
 	return UserJSON{
 		ID: u.ID, Aud: "authenticated", Role: "authenticated", Email: u.Email,
 		EmailConfirmedAt: created, ConfirmedAt: created, LastSignInAt: ts(u.LastSignIn),
-		AppMetadata: appMetadata(), UserMetadata: meta,
+		AppMetadata: appMetaJSON{Provider: "email", Providers: []string{"email"}}, UserMetadata: meta,
 		Identities: []identity{{
 			IdentityID: u.ID, ID: u.ID, UserID: u.ID, Provider: "email", Email: u.Email,
-			IdentityData: map[string]any{"email": u.Email, "email_verified": true, "phone_verified": false, "sub": u.ID},
+			IdentityData: identityData{Email: u.Email, EmailVerified: true, PhoneVerified: false, Sub: u.ID},
 			LastSignInAt: ts(u.LastSignIn), CreatedAt: created, UpdatedAt: ts(u.UpdatedAt),
 		}},
 		CreatedAt: created, UpdatedAt: ts(u.UpdatedAt),

@@ -52,6 +52,8 @@ type Service struct {
 	byEmail  map[string]*user
 	sessions map[string]*session
 	refresh  map[string]*refreshToken
+
+	verified verifiedTokens
 }
 
 // Limits and GoTrue's defaults.
@@ -259,15 +261,10 @@ func (s *Service) refreshGrant(token string) (*Session, error) {
 // verify checks an access token and returns its user and session, or a
 // GoTrue error.
 func (s *Service) verify(token string) (*user, *session, error) {
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
-		return []byte(s.opts.JWTSecret), nil
-	}, jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(s.opts.Clock.Now), jwt.WithExpirationRequired())
+	sub, sid, err := s.verifyJWT(token)
 	if err != nil {
-		return nil, nil, errBadJWT("invalid JWT: unable to parse or verify signature, " + err.Error())
+		return nil, nil, err
 	}
-	sub, _ := claims["sub"].(string)
-	sid, _ := claims["session_id"].(string)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	u := s.users[sub]
@@ -421,4 +418,78 @@ func (s *Service) EnsureUser(email, password string) error {
 	}
 	_, err := s.signUp(email, password, map[string]any{"full_name": "Demo User"})
 	return err
+}
+
+// verifyJWT checks an access token's signature and time claims and returns
+// its sub and session_id claims. A token that passed is remembered (its
+// claims, not a verdict): the same token again is only checked against the
+// clock, exactly as the validator checks it (now before exp; not before nbf
+// when present), which spares the signature and the JSON decoding of every
+// API request that presents it. Anything else, or a remembered token the
+// clock now refuses, takes the full path, so errors are the library's.
+// Users and sessions are looked up by the caller every time: a logout or a
+// deleted user takes effect at once.
+func (s *Service) verifyJWT(token string) (sub, sid string, err error) {
+	now := s.opts.Clock.Now()
+	if c, ok := s.verified.get(token); ok && c.valid(now) {
+		return c.sub, c.sid, nil
+	}
+	claims := jwt.MapClaims{}
+	_, err = jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		return []byte(s.opts.JWTSecret), nil
+	}, jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired())
+	if err != nil {
+		return "", "", errBadJWT("invalid JWT: unable to parse or verify signature, " + err.Error())
+	}
+	c := verifiedClaims{}
+	c.sub, _ = claims["sub"].(string)
+	c.sid, _ = claims["session_id"].(string)
+	exp, err1 := claims.GetExpirationTime()
+	nbf, err2 := claims.GetNotBefore()
+	if err1 == nil && err2 == nil && exp != nil {
+		c.exp = exp.Time
+		if nbf != nil {
+			c.nbf, c.hasNbf = nbf.Time, true
+		}
+		s.verified.put(token, c)
+	}
+	return c.sub, c.sid, nil
+}
+
+// verifiedClaims are what verify needs of a token whose signature passed.
+type verifiedClaims struct {
+	sub, sid string
+	exp, nbf time.Time
+	hasNbf   bool
+}
+
+// valid is jwt's time validation without leeway: now before exp, and not
+// before nbf.
+func (c verifiedClaims) valid(now time.Time) bool {
+	return now.Before(c.exp) && (!c.hasNbf || !now.Before(c.nbf))
+}
+
+// verifiedTokens remembers tokens whose signature passed, up to
+// maxVerifiedTokens of them (then it starts over).
+type verifiedTokens struct {
+	mu sync.RWMutex
+	m  map[string]verifiedClaims
+}
+
+const maxVerifiedTokens = 16384
+
+func (v *verifiedTokens) get(token string) (verifiedClaims, bool) {
+	v.mu.RLock()
+	c, ok := v.m[token]
+	v.mu.RUnlock()
+	return c, ok
+}
+
+func (v *verifiedTokens) put(token string, c verifiedClaims) {
+	v.mu.Lock()
+	if v.m == nil || len(v.m) >= maxVerifiedTokens {
+		v.m = make(map[string]verifiedClaims)
+	}
+	v.m[token] = c
+	v.mu.Unlock()
 }

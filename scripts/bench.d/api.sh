@@ -11,7 +11,11 @@
 # user's token and another X-Forwarded-For, so neither the per-user limit
 # (100 per 15 min) nor the IP limiter (100 per 60 s) is what stops it: the
 # tokens of BENCH_USERS users (default: enough for 9,000 req/s, at most 90
-# requests per user) are minted first through POST /_edge/token.
+# requests per user) are minted first through POST /_edge/token. Each
+# mint is a sign-up and a password grant, two bcrypt hashes: scripts/bench.sh
+# starts the server with EDGE_BENCH_BCRYPT_COST=4 so this takes seconds,
+# not the ~2 minutes of bcrypt's default cost; start a server of your own
+# the same way.
 #
 # When the server runs with EDGE_PPROF=1 (e.g. `EDGE_PPROF=1 make bench`), a
 # CPU profile is taken during an extra run and its top functions printed.
@@ -33,7 +37,7 @@ if ! command -v wrk > /dev/null; then
   $SUDO apt-get update -qq > /dev/null && $SUDO apt-get install -y -qq wrk > /dev/null
 fi
 
-echo "minting tokens for $USERS users (POST /_edge/token; bcrypt makes this the slow part)"
+echo "minting tokens for $USERS users (POST /_edge/token; two bcrypt hashes each, at the server's cost)"
 start=$(date +%s)
 python3 scripts/bench.d/mint_tokens.py "$BASE" "$USERS" "$STATE/tokens.txt" "bench-$$"
 echo "  minted in $(( $(date +%s) - start )) s"
