@@ -10,7 +10,7 @@
 # with scripts/bench.d/api_jobs.lua, which gives every request another
 # user's token and another X-Forwarded-For, so neither the per-user limit
 # (100 per 15 min) nor the IP limiter (100 per 60 s) is what stops it: the
-# tokens of BENCH_USERS users (default: enough for 9,000 req/s, at most 90
+# tokens of BENCH_USERS users (default: enough for 25,000 req/s, at most 90
 # requests per user) are minted first through POST /_edge/token. Each
 # mint is a sign-up and a password grant, two bcrypt hashes: scripts/bench.sh
 # starts the server with EDGE_BENCH_BCRYPT_COST=4 so this takes seconds,
@@ -29,7 +29,7 @@ PROFILE_SECONDS=${PROFILE_SECONDS:-6}
 pprof=0
 curl -sf -o /dev/null "$BASE/_edge/debug/pprof/" && pprof=1
 total=$((WARM + secs + pprof * PROFILE_SECONDS))
-USERS=${BENCH_USERS:-$((total * 9000 / 90))}
+USERS=${BENCH_USERS:-$((total * 25000 / 90))}
 
 if ! command -v wrk > /dev/null; then
   echo "installing wrk (Debian package)"
