@@ -172,24 +172,34 @@ func (db *Database) AppliedMigrations(ctx context.Context, table string) ([]Appl
 	return out, nil
 }
 
-// MigrationStates lists the migration files in order, each marked applied
-// iff its name is in the migrations table.
-func (db *Database) MigrationStates(ctx context.Context) ([]MigrationState, error) {
+// migrationFiles reads the database's migration files in order and the
+// applied_at of each one already in its migrations table.
+func (db *Database) migrationFiles(ctx context.Context) ([]Migration, map[string]string, error) {
 	src := db.info.Migrations
 	if src == nil {
-		return nil, ErrNoMigrations
+		return nil, nil, ErrNoMigrations
 	}
 	files, err := ReadMigrations(src.FS)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	applied, err := db.AppliedMigrations(ctx, src.table())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	at := map[string]string{}
+	at := make(map[string]string, len(applied))
 	for _, a := range applied {
 		at[a.Name] = a.AppliedAt
+	}
+	return files, at, nil
+}
+
+// MigrationStates lists the migration files in order, each marked applied
+// iff its name is in the migrations table.
+func (db *Database) MigrationStates(ctx context.Context) ([]MigrationState, error) {
+	files, at, err := db.migrationFiles(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]MigrationState, len(files))
 	for i, f := range files {
@@ -204,28 +214,16 @@ func (db *Database) MigrationStates(ctx context.Context) ([]MigrationState, erro
 // names applied; the first failure stops the run (earlier files stay
 // applied) with a *MigrationError.
 func (db *Database) ApplyMigrations(ctx context.Context) ([]string, error) {
-	src := db.info.Migrations
-	if src == nil {
-		return nil, ErrNoMigrations
-	}
-	files, err := ReadMigrations(src.FS)
+	files, at, err := db.migrationFiles(ctx)
 	if err != nil {
 		return nil, err
-	}
-	applied, err := db.AppliedMigrations(ctx, src.table())
-	if err != nil {
-		return nil, err
-	}
-	done := map[string]bool{}
-	for _, a := range applied {
-		done[a.Name] = true
 	}
 	var names []string
 	for _, f := range files {
-		if done[f.Name] {
+		if _, done := at[f.Name]; done {
 			continue
 		}
-		if err := db.applyOne(ctx, src.table(), f); err != nil {
+		if err := db.applyOne(ctx, db.info.Migrations.table(), f); err != nil {
 			return names, err
 		}
 		names = append(names, f.Name)
