@@ -169,25 +169,34 @@ func (s *sseWriter) done() {
 
 // ---------------------------------------------------------------- OpenAI-compatible
 
-// handleEmbeddings serves POST .../ai/v1/embeddings:
-// {model, input: string | string[], encoding_format?: "float"|"base64"}.
-// Success is OpenAI's list object; errors use the v4 envelope.
-func (s *Service) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
-	id := s.opts.NewRequestID()
+// openAIRequest starts an OpenAI-compatible call: it sets the request id,
+// reads and decodes the body and resolves its model for task. On failure it
+// has written the error and returns ok false.
+func (s *Service) openAIRequest(w http.ResponseWriter, r *http.Request, task string) (id string, in map[string]any, model string, m Model, ok bool) {
+	id = s.opts.NewRequestID()
 	w.Header().Set(runtime.HeaderAIRequestID, id)
 	body, err := readBody(r)
 	if err != nil {
 		s.writeAIError(w, r, err, id)
-		return
+		return id, nil, "", Model{}, false
 	}
-	in, err := decodeInput(json.RawMessage(body))
-	if err != nil {
+	if in, err = decodeInput(json.RawMessage(body)); err != nil {
 		s.writeAIError(w, r, err, id)
-		return
+		return id, nil, "", Model{}, false
 	}
-	model, m, err := s.openAIModel(in, TaskEmbeddings)
-	if err != nil {
+	if model, m, err = s.openAIModel(in, task); err != nil {
 		s.writeAIError(w, r, err, id)
+		return id, nil, "", Model{}, false
+	}
+	return id, in, model, m, true
+}
+
+// handleEmbeddings serves POST .../ai/v1/embeddings:
+// {model, input: string | string[], encoding_format?: "float"|"base64"}.
+// Success is OpenAI's list object; errors use the v4 envelope.
+func (s *Service) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
+	id, in, model, m, ok := s.openAIRequest(w, r, TaskEmbeddings)
+	if !ok {
 		return
 	}
 	input, ok := in["input"]
@@ -274,21 +283,8 @@ func (s *Service) openAIModel(in map[string]any, task string) (string, Model, er
 // handleChatCompletions serves POST .../ai/v1/chat/completions with OpenAI's
 // request and response shapes (stream included).
 func (s *Service) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
-	id := s.opts.NewRequestID()
-	w.Header().Set(runtime.HeaderAIRequestID, id)
-	body, err := readBody(r)
-	if err != nil {
-		s.writeAIError(w, r, err, id)
-		return
-	}
-	in, err := decodeInput(json.RawMessage(body))
-	if err != nil {
-		s.writeAIError(w, r, err, id)
-		return
-	}
-	model, m, err := s.openAIModel(in, TaskGeneration)
-	if err != nil {
-		s.writeAIError(w, r, err, id)
+	id, in, model, m, ok := s.openAIRequest(w, r, TaskGeneration)
+	if !ok {
 		return
 	}
 	// Map OpenAI's fields onto the Workers AI input.
