@@ -56,6 +56,12 @@ func (r response) json(t *testing.T) map[string]any {
 // do sends method path with optional JSON body and header pairs.
 func (ta *testApp) do(t *testing.T, method, path string, body any, headers ...string) response {
 	t.Helper()
+	return ta.doWith(t, ta.Client, method, path, body, headers...)
+}
+
+// doWith is do through the given client.
+func (ta *testApp) doWith(t *testing.T, client *http.Client, method, path string, body any, headers ...string) response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -72,7 +78,7 @@ func (ta *testApp) do(t *testing.T, method, path string, body any, headers ...st
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := ta.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
