@@ -208,8 +208,7 @@ func (a *App) handleCreateJob(c echo.Context) error {
 	email, _ := c.Get(string(keyUserEmail)).(string)
 	stmts := []runtime.D1PreparedStatement{}
 	if email != "" {
-		stmts = append(stmts, db.Prepare(`INSERT INTO users (id, email, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`).
-			Bind(uid, email, sqliteTime(a.clock.Now()), sqliteTime(a.clock.Now())))
+		stmts = append(stmts, a.userRowStmt(c))
 	}
 	stmts = append(stmts, db.Prepare(`INSERT INTO jobs (
 		id, user_id, title, company, location, description, url, source, job_type, experience_level,

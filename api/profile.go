@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"jobmatch-edge/runtime"
 )
 
 // profileRoutes registers the /api/profile routes of contract §2.8 that
@@ -59,14 +61,19 @@ func (a *App) handleGetProfile(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, ordObj{{"message", "Profile fetched successfully"}, {"profile", profile}})
 }
 
-// ensureUserRow creates the authenticated user's users row if it does not
+// userRowStmt creates the authenticated user's users row if it does not
 // exist. ON CONFLICT(id): two first calls at once both succeed; another
 // user's email still fails the UNIQUE constraint, as in the original.
-func (a *App) ensureUserRow(c echo.Context) error {
+func (a *App) userRowStmt(c echo.Context) runtime.D1PreparedStatement {
 	email, _ := c.Get(string(keyUserEmail)).(string)
 	now := sqliteTime(a.clock.Now())
-	_, err := a.env.D1["DB"].Prepare(`INSERT INTO users (id, email, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`).
-		Bind(userID(c), email, now, now).Run(c.Request().Context())
+	return a.env.D1["DB"].Prepare(`INSERT INTO users (id, email, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`).
+		Bind(userID(c), email, now, now)
+}
+
+// ensureUserRow runs userRowStmt.
+func (a *App) ensureUserRow(c echo.Context) error {
+	_, err := a.userRowStmt(c).Run(c.Request().Context())
 	return err
 }
 

@@ -140,6 +140,11 @@ func (s *Service) handleGetUser(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	s.writeUser(w, u)
+}
+
+// writeUser answers 200 with u as GoTrue renders it.
+func (s *Service) writeUser(w http.ResponseWriter, u *user) {
 	s.mu.RLock()
 	out := s.userJSON(u)
 	s.mu.RUnlock()
@@ -165,10 +170,7 @@ func (s *Service) handlePutUser(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	s.mu.RLock()
-	out := s.userJSON(u)
-	s.mu.RUnlock()
-	runtime.WriteJSON(w, http.StatusOK, out)
+	s.writeUser(w, u)
 }
 
 func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
