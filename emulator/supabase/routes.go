@@ -44,10 +44,13 @@ func (s *Service) apikey(h http.HandlerFunc) http.Handler {
 	})
 }
 
-func writeErr(w http.ResponseWriter, err error) {
+// writeErr answers a GoTrue error; anything else is GoTrue's 500
+// unexpected_failure, whose cause goes to the log (the message points there).
+func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
-		e = &Error{Status: http.StatusInternalServerError, Code: "unexpected_failure", Msg: "Unexpected failure, please check server logs for more information"}
+		s.opts.Logger.ErrorContext(r.Context(), "auth request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = errUnexpected
 	}
 	runtime.WriteJSON(w, e.Status, e)
 }
@@ -78,17 +81,17 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
 		Data     map[string]any `json:"data"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	u, err := s.signUp(body.Email, body.Password, body.Data)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	sess, err := s.newSession(u, "password")
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	runtime.WriteJSON(w, http.StatusOK, sess)
@@ -101,7 +104,7 @@ func (s *Service) handleToken(w http.ResponseWriter, r *http.Request) {
 		RefreshToken string `json:"refresh_token"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	var sess *Session
@@ -118,7 +121,7 @@ func (s *Service) handleToken(w http.ResponseWriter, r *http.Request) {
 		err = errGrantType
 	}
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	runtime.WriteJSON(w, http.StatusOK, sess)
@@ -137,7 +140,7 @@ func (s *Service) bearer(r *http.Request) (*user, *session, error) {
 func (s *Service) handleGetUser(w http.ResponseWriter, r *http.Request) {
 	u, _, err := s.bearer(r)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	s.writeUser(w, u)
@@ -154,7 +157,7 @@ func (s *Service) writeUser(w http.ResponseWriter, u *user) {
 func (s *Service) handlePutUser(w http.ResponseWriter, r *http.Request) {
 	u, _, err := s.bearer(r)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	var body struct {
@@ -163,11 +166,11 @@ func (s *Service) handlePutUser(w http.ResponseWriter, r *http.Request) {
 		Data     map[string]any `json:"data"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	if err := s.updateUser(u, body.Email, body.Password, body.Data); err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	s.writeUser(w, u)
@@ -176,18 +179,18 @@ func (s *Service) handlePutUser(w http.ResponseWriter, r *http.Request) {
 func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
 	u, se, err := s.bearer(r)
 	if err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	scope := r.URL.Query().Get("scope")
 	switch scope {
 	case "", "global", "local", "others":
 	default:
-		writeErr(w, errValidation("Unsupported logout scope "+scope))
+		s.writeErr(w, r, errValidation("Unsupported logout scope "+scope))
 		return
 	}
 	if err := s.logout(u, se, scope); err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -195,11 +198,11 @@ func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "Bearer "+s.opts.ServiceRoleKey || s.opts.ServiceRoleKey == "" {
-		writeErr(w, errNotAdmin)
+		s.writeErr(w, r, errNotAdmin)
 		return
 	}
 	if err := s.deleteUser(r.PathValue("id")); err != nil {
-		writeErr(w, err)
+		s.writeErr(w, r, err)
 		return
 	}
 	runtime.WriteJSON(w, http.StatusOK, map[string]any{})

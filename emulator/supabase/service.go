@@ -60,6 +60,11 @@ type Service struct {
 const (
 	defaultTTL        = time.Hour
 	minPasswordLength = 6
+	maxPasswordLength = 72 // bytes: bcrypt's limit, which GoTrue enforces
+	// refreshReuseInterval is GoTrue's default
+	// GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: how long a rotated
+	// refresh token may still be presented.
+	refreshReuseInterval = 10 * time.Second
 )
 
 // Open opens (or creates) the auth state.
@@ -130,10 +135,7 @@ func (s *Service) signUp(email, password string, data map[string]any) (*user, er
 	if password == "" {
 		return nil, errValidation("Signup requires a valid password")
 	}
-	if len(password) < minPasswordLength {
-		return nil, errWeakPassword
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.opts.BcryptCost)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +154,20 @@ func (s *Service) signUp(email, password string, data map[string]any) (*user, er
 	}
 	s.users[u.ID], s.byEmail[email] = u, u
 	return u, nil
+}
+
+// hashPassword checks a new password as GoTrue's checkPasswordStrength
+// does (at most 72 bytes, bcrypt's limit, then at least 6 characters) and
+// hashes it.
+func (s *Service) hashPassword(password string) (string, error) {
+	if len(password) > maxPasswordLength {
+		return "", errPasswordTooLong
+	}
+	if len(password) < minPasswordLength {
+		return "", errWeakPassword
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.opts.BcryptCost)
+	return string(h), err
 }
 
 func validEmail(e string) bool {
@@ -192,16 +208,25 @@ func (s *Service) newSession(u *user, method string) (*Session, error) {
 	if err := s.saveUser(u); err != nil {
 		return nil, err
 	}
-	return s.issueLocked(u, se, method, now)
+	return s.issueLocked(u, se, method, now, "")
 }
 
-// issueLocked mints an access token and a fresh refresh token. s.mu is held.
-func (s *Service) issueLocked(u *user, se *session, method string, now time.Time) (*Session, error) {
-	rt := &refreshToken{Token: randomHex(16), SessionID: se.ID}
-	if _, err := s.db.Exec(`INSERT INTO refresh_tokens (token, session_id, created_at) VALUES (?, ?, ?)`, rt.Token, rt.SessionID, ms(now)); err != nil {
+// issueLocked mints an access token and a fresh refresh token, the child of
+// parent ("" for a new session). s.mu is held.
+func (s *Service) issueLocked(u *user, se *session, method string, now time.Time, parent string) (*Session, error) {
+	rt := &refreshToken{Token: randomHex(16), SessionID: se.ID, Parent: parent}
+	if _, err := s.db.Exec(`INSERT INTO refresh_tokens (token, session_id, parent, created_at) VALUES (?, ?, ?, ?)`,
+		rt.Token, rt.SessionID, rt.Parent, ms(now)); err != nil {
 		return nil, err
 	}
 	s.refresh[rt.Token] = rt
+	se.tokens = append(se.tokens, rt)
+	return s.signLocked(u, se, rt, method, now)
+}
+
+// signLocked mints an access token for se and returns it with refresh
+// token rt. s.mu is held.
+func (s *Service) signLocked(u *user, se *session, rt *refreshToken, method string, now time.Time) (*Session, error) {
 	exp := now.Add(s.opts.AccessTokenTTL)
 	claims := jwt.MapClaims{
 		"iss":           s.opts.Issuer,
@@ -227,8 +252,13 @@ func (s *Service) issueLocked(u *user, se *session, method string, now time.Time
 		ExpiresAt: exp.Unix(), RefreshToken: rt.Token, User: s.userJSON(u)}, nil
 }
 
-// refreshGrant rotates a refresh token: the old one is revoked, a reused
-// (revoked) one is refused.
+// refreshGrant rotates a refresh token as GoTrue does (refresh token
+// rotation with reuse detection): the token presented is revoked and a
+// child issued. A revoked token is still honoured in two cases: it is the
+// parent of the session's active token (the client lost the answer to its
+// last refresh: that active token is handed back, with a new access token),
+// or it was revoked at most refreshReuseInterval ago. Any other reuse
+// revokes the whole session and answers refresh_token_already_used.
 func (s *Service) refreshGrant(token string) (*Session, error) {
 	if token == "" {
 		return nil, errValidation("refresh_token required")
@@ -240,9 +270,6 @@ func (s *Service) refreshGrant(token string) (*Session, error) {
 	if rt == nil {
 		return nil, errRefreshNotFound
 	}
-	if rt.Revoked {
-		return nil, errRefreshUsed
-	}
 	se := s.sessions[rt.SessionID]
 	if se == nil {
 		return nil, errRefreshNotFound
@@ -251,11 +278,28 @@ func (s *Service) refreshGrant(token string) (*Session, error) {
 	if u == nil {
 		return nil, errRefreshNotFound
 	}
-	if _, err := s.db.Exec(`UPDATE refresh_tokens SET revoked = 1 WHERE token = ?`, token); err != nil {
-		return nil, err
+	if rt.Revoked {
+		if active := se.active(); active != nil && active.Parent == rt.Token {
+			return s.signLocked(u, se, active, "password", now)
+		}
+		if now.After(rt.RevokedAt.Add(refreshReuseInterval)) {
+			// Differs from Supabase: GoTrue revokes every refresh token of
+			// the session and keeps the session, so its access tokens stay
+			// valid until they expire. The stand-in ends the session (as a
+			// logout of it does): its refresh tokens are gone and its
+			// access tokens are refused at once.
+			if err := s.endSessionLocked(se.ID); err != nil {
+				return nil, err
+			}
+			return nil, errRefreshUsed
+		}
+	} else {
+		if _, err := s.db.Exec(`UPDATE refresh_tokens SET revoked = 1, revoked_at = ? WHERE token = ?`, ms(now), token); err != nil {
+			return nil, err
+		}
+		rt.Revoked, rt.RevokedAt = true, now
 	}
-	rt.Revoked = true
-	return s.issueLocked(u, se, "password", now)
+	return s.issueLocked(u, se, "password", now, rt.Token)
 }
 
 // verify checks an access token and returns its user and session, or a
@@ -265,14 +309,32 @@ func (s *Service) verify(token string) (*user, *session, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// GoTrue's order: sub (present, a UUID, a user), then session_id.
+	if sub == "" {
+		return nil, nil, errMissingSub
+	}
+	if _, err := uuid.Parse(sub); err != nil {
+		return nil, nil, errSubNotUUID
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	u := s.users[sub]
 	if u == nil {
 		return nil, nil, errUserFromSub
 	}
+	// Differs from Supabase: GoTrue skips the session check when session_id
+	// is absent (or the nil UUID). The stand-in only ever issues tokens with
+	// one, so a token without is refused (GoTrue's bad_jwt shape, an
+	// "invalid claim" text, which the API maps to INVALID_TOKEN) rather than
+	// accepted until it expires, whatever logout says.
+	if sid == "" || sid == uuid.Nil.String() {
+		return nil, nil, errMissingSID
+	}
+	if _, err := uuid.Parse(sid); err != nil {
+		return nil, nil, errSIDNotUUID
+	}
 	se := s.sessions[sid]
-	if sid != "" && se == nil {
+	if se == nil {
 		return nil, nil, errSessionMissing
 	}
 	return u, se, nil
@@ -296,16 +358,24 @@ func (s *Service) logout(u *user, se *session, scope string) error {
 		}
 	}
 	for _, id := range ids {
-		if _, err := s.db.Exec(`DELETE FROM sessions WHERE id = ?`, id); err != nil {
+		if err := s.endSessionLocked(id); err != nil {
 			return err
 		}
-		delete(s.sessions, id)
-		for tok, rt := range s.refresh {
-			if rt.SessionID == id {
-				delete(s.refresh, tok)
-			}
+	}
+	return nil
+}
+
+// endSessionLocked deletes a session with its refresh tokens. s.mu is held.
+func (s *Service) endSessionLocked(id string) error {
+	if _, err := s.db.Exec(`DELETE FROM sessions WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if se := s.sessions[id]; se != nil {
+		for _, rt := range se.tokens {
+			delete(s.refresh, rt.Token)
 		}
 	}
+	delete(s.sessions, id)
 	return nil
 }
 
@@ -339,14 +409,11 @@ func (s *Service) deleteUser(id string) error {
 func (s *Service) updateUser(u *user, email, password *string, data map[string]any) error {
 	var hash string
 	if password != nil {
-		if len(*password) < minPasswordLength {
-			return errWeakPassword
-		}
-		h, err := bcrypt.GenerateFromPassword([]byte(*password), s.opts.BcryptCost)
+		h, err := s.hashPassword(*password)
 		if err != nil {
 			return err
 		}
-		hash = string(h)
+		hash = h
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

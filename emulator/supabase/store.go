@@ -26,8 +26,17 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
   token TEXT PRIMARY KEY,
   session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
   revoked INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  parent TEXT NOT NULL DEFAULT '',
+  revoked_at INTEGER
 );`
+
+// addedColumns are refresh_tokens columns newer than the first schema,
+// added to an older auth.sqlite when it is opened.
+var addedColumns = []struct{ name, def string }{
+	{"parent", "TEXT NOT NULL DEFAULT ''"},
+	{"revoked_at", "INTEGER"},
+}
 
 // user is a GoTrue user row.
 type user struct {
@@ -44,12 +53,26 @@ type session struct {
 	ID        string
 	UserID    string
 	CreatedAt time.Time
+	tokens    []*refreshToken // its refresh tokens, in the order issued
+}
+
+// active is the session's currently active refresh token: the newest one
+// not revoked (nil if none).
+func (se *session) active() *refreshToken {
+	for i := len(se.tokens) - 1; i >= 0; i-- {
+		if !se.tokens[i].Revoked {
+			return se.tokens[i]
+		}
+	}
+	return nil
 }
 
 type refreshToken struct {
 	Token     string
 	SessionID string
+	Parent    string // the token it was issued for ("" for a session's first)
 	Revoked   bool
+	RevokedAt time.Time
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -64,6 +87,9 @@ func fromMS(v sql.NullInt64) time.Time {
 // load reads every row into the in-memory maps.
 func (s *Service) load() error {
 	if _, err := s.db.Exec(schema); err != nil {
+		return fmt.Errorf("auth schema: %w", err)
+	}
+	if err := s.addColumns(); err != nil {
 		return fmt.Errorf("auth schema: %w", err)
 	}
 	rows, err := s.db.Query(`SELECT id, email, encrypted_password, user_metadata, created_at, updated_at, last_sign_in_at FROM users`)
@@ -99,19 +125,53 @@ func (s *Service) load() error {
 		s.sessions[se.ID] = &se
 	}
 	rows.Close()
-	rows, err = s.db.Query(`SELECT token, session_id, revoked FROM refresh_tokens`)
+	rows, err = s.db.Query(`SELECT token, session_id, parent, revoked, revoked_at FROM refresh_tokens ORDER BY rowid`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var rt refreshToken
-		if err := rows.Scan(&rt.Token, &rt.SessionID, &rt.Revoked); err != nil {
+		var revokedAt sql.NullInt64
+		if err := rows.Scan(&rt.Token, &rt.SessionID, &rt.Parent, &rt.Revoked, &revokedAt); err != nil {
 			return err
 		}
+		rt.RevokedAt = fromMS(revokedAt)
 		s.refresh[rt.Token] = &rt
+		if se := s.sessions[rt.SessionID]; se != nil {
+			se.tokens = append(se.tokens, &rt)
+		}
 	}
 	return rows.Err()
+}
+
+// addColumns brings an auth.sqlite written before addedColumns up to date.
+func (s *Service) addColumns() error {
+	rows, err := s.db.Query(`SELECT name FROM pragma_table_info('refresh_tokens')`)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range addedColumns {
+		if !have[c.name] {
+			if _, err := s.db.Exec(`ALTER TABLE refresh_tokens ADD COLUMN ` + c.name + ` ` + c.def); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Service) saveUser(u *user) error {
