@@ -29,8 +29,11 @@ type Settings struct {
 type Limits struct {
 	LogRecords     int   // log records kept in memory (DefaultLogRecords)
 	MaxRequestBody int64 // bytes (DefaultMaxRequestBody)
-	MaxCachedBody  int   // bytes (DefaultMaxCachedBody)
-	HeadBytes      int   // request_head/response_head size (DefaultHeadBytes)
+	// MaxDiscardBody is how much of a body over MaxRequestBody is read and
+	// discarded before the 413 (DefaultMaxDiscardBody).
+	MaxDiscardBody int64
+	MaxCachedBody  int // bytes (DefaultMaxCachedBody)
+	HeadBytes      int // request_head/response_head size (DefaultHeadBytes)
 	// HotBytes bounds the decoded entries kept in memory over Badger
 	// (DefaultHotBytes); negative: none, every read goes to Badger.
 	HotBytes int
@@ -113,6 +116,9 @@ func Open(opts Options) (*Service, error) {
 	}
 	if l.MaxRequestBody <= 0 {
 		l.MaxRequestBody = DefaultMaxRequestBody
+	}
+	if l.MaxDiscardBody <= 0 {
+		l.MaxDiscardBody = DefaultMaxDiscardBody
 	}
 	if l.MaxCachedBody <= 0 {
 		l.MaxCachedBody = DefaultMaxCachedBody

@@ -47,6 +47,11 @@ const (
 	// DefaultMaxRequestBody bounds a proxied request body.
 	// Differs from Cloudflare: the real limit is not documented; this one is ours.
 	DefaultMaxRequestBody = 25 << 20
+	// DefaultMaxDiscardBody bounds how much of a too-large request body is
+	// read (and thrown away) so that its 413 reaches the client; beyond it
+	// the 413 is sent at once and the connection closed. 100 MiB is
+	// Cloudflare's own request size limit on the Free and Pro plans.
+	DefaultMaxDiscardBody = 100 << 20
 	// DefaultMaxCachedBody is the largest response body the cache stores;
 	// larger successful responses are passed through uncached.
 	DefaultMaxCachedBody = 16 << 20

@@ -124,30 +124,57 @@ func (s *Service) handleProxy(w http.ResponseWriter, r *http.Request) {
 		provider: r.PathValue("provider"), endpoint: r.PathValue("rest"),
 		method: r.Method, rawQuery: r.URL.RawQuery, header: r.Header,
 	}
-	body, err := readBody(r, s.opts.Limits.MaxRequestBody)
-	if err != nil {
-		s.serve(w, r.Context(), in, errBadRequestBody.With(err))
-		return
-	}
-	if int64(len(body)) > s.opts.Limits.MaxRequestBody {
-		s.serve(w, r.Context(), in, errBodyTooLarge.Withf("request body larger than %d bytes", s.opts.Limits.MaxRequestBody))
-		return
-	}
+	body, early := s.readBody(w, r)
 	in.body = body
-	s.serve(w, r.Context(), in, nil)
+	s.serve(w, r.Context(), in, early)
 }
 
-// readBody reads at most limit+1 bytes of a request body, in one
-// allocation when the length is declared.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	if n := r.ContentLength; n >= 0 && n <= limit {
+// readBody reads a request body of at most Limits.MaxRequestBody bytes. A
+// larger body is an errBodyTooLarge, and is read on and discarded first, up
+// to Limits.MaxDiscardBody bytes in all: a client that sends its whole body
+// before reading the answer (many do) would otherwise still be writing when
+// the connection closes, and get a reset instead of the 413. Go's server
+// discards only 256 KiB of an unread body. A body too long to discard is
+// answered at once with Connection: close.
+func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *runtime.Error) {
+	limit, discard := s.opts.Limits.MaxRequestBody, s.opts.Limits.MaxDiscardBody
+	tooLarge := errBodyTooLarge.Withf("request body larger than %d bytes", limit)
+	if n := r.ContentLength; n > limit {
+		if n > discard || drain(r.Body, n) != nil {
+			w.Header().Set("Connection", "close")
+		}
+		return nil, tooLarge
+	} else if n >= 0 {
+		// One allocation when the length is declared.
 		b := make([]byte, n)
 		if _, err := io.ReadFull(r.Body, b); err != nil {
-			return nil, err
+			return nil, errBadRequestBody.With(err)
 		}
 		return b, nil
 	}
-	return io.ReadAll(io.LimitReader(r.Body, limit+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, errBadRequestBody.With(err)
+	}
+	if int64(len(b)) <= limit {
+		return b, nil
+	}
+	if drain(r.Body, discard-int64(len(b))) != nil {
+		w.Header().Set("Connection", "close")
+	}
+	return nil, tooLarge
+}
+
+// errNotDrained reports a body longer than what drain may read.
+var errNotDrained = errors.New("request body not drained")
+
+// drain reads and discards body to its end, reading at most max bytes.
+func drain(body io.Reader, max int64) error {
+	n, err := io.Copy(io.Discard, io.LimitReader(body, max+1))
+	if err == nil && n > max {
+		err = errNotDrained
+	}
+	return err
 }
 
 // serve runs one request through the gateway: authentication, the cache,

@@ -36,16 +36,13 @@ var errBadUniversal = runtime.NewError(http.StatusBadRequest, runtime.CodeValida
 // backoff) is ignored.
 func (s *Service) handleUniversal(w http.ResponseWriter, r *http.Request) {
 	account, gw := r.PathValue("account_id"), r.PathValue("gateway_id")
-	body, err := readBody(r, s.opts.Limits.MaxRequestBody)
 	base := &inbound{account: account, gateway: gw, method: http.MethodPost, header: r.Header, universal: true}
-	if err != nil || int64(len(body)) > s.opts.Limits.MaxRequestBody {
-		e := errBodyTooLarge.Withf("request body larger than %d bytes", s.opts.Limits.MaxRequestBody)
-		if err != nil {
-			e = errBadRequestBody.With(err)
-		}
-		s.serve(w, r.Context(), base, e)
+	body, early := s.readBody(w, r)
+	if early != nil {
+		s.serve(w, r.Context(), base, early)
 		return
 	}
+	var err error
 	var steps []universalStep
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
