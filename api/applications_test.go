@@ -382,11 +382,8 @@ func TestGenerateApplicationErrors(t *testing.T) {
 			}
 		})
 	}
-	t.Run("invalid JSON is a 500", func(t *testing.T) {
-		r := genCall(t, ta, "POST", genPath, "not json", auth(tok)...)
-		if m := r.json(t); r.status != 500 || m["code"] != "INTERNAL_ERROR" || m["statusCode"] != float64(500) {
-			t.Errorf("got %d %s", r.status, r.body)
-		}
+	t.Run("invalid JSON is a 400", func(t *testing.T) {
+		wantBodyRefused(t, genCall(t, ta, "POST", genPath, "not json", auth(tok)...), "invalid character 'o' in literal null (expecting 'u')")
 	})
 	if n, _ := ta.Env.D1["DB"].Prepare("SELECT count(*) AS n FROM applications").FirstColumn(context.Background(), "n"); n != int64(0) {
 		t.Errorf("%v applications stored by failing requests", n)

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -362,28 +360,6 @@ func d1Row(ctx context.Context, stmt runtime.D1PreparedStatement) (ordObj, error
 }
 
 // ---- request bodies and zod-style validation ----
-
-// readJSONBody is c.req.json(): the body parsed as any JSON value. A
-// missing or malformed body is an error the global handler turns into 500,
-// as the original's SyntaxError.
-func readJSONBody(c echo.Context) (any, error) {
-	data, err := io.ReadAll(io.LimitReader(c.Request().Body, 10<<20))
-	if err != nil {
-		return nil, err
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("Unexpected end of JSON input")
-	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
-		return nil, fmt.Errorf("Unexpected non-whitespace character after JSON at position %d", off+int64(len(data[off:])-len(bytes.TrimLeft(data[off:], " \t\r\n"))))
-	}
-	return v, nil
-}
 
 // zodIssue is one zod 3 issue: its own members in zod's order (path and
 // message are placed as zod places them).
