@@ -1,6 +1,8 @@
 package api
 
 import (
+	"container/heap"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,16 +108,63 @@ func (a *App) cors(next echo.HandlerFunc) echo.HandlerFunc {
 
 // ---- the in-memory IP limiter (§3.2 A) ----
 
+// Memory bounds of the IP limiter. The key is a client-supplied header, so
+// without them a flood of distinct values would grow the map forever.
+const (
+	// maxIPRecords caps the records kept; when full, the record that
+	// would expire first is dropped (that IP simply starts a new window).
+	maxIPRecords = 10000
+	// maxIPKey is the longest header value kept as it is; a longer one is
+	// kept as its SHA-256 (the header may be up to 1 MiB long).
+	maxIPKey = 64
+)
+
 type ipRecord struct {
+	key         string
 	count       int
 	windowStart time.Time
+	// window is the longest window a check has counted this record in:
+	// past windowStart+window every check would restart it, so it is
+	// dropped.
+	window time.Duration
+	index  int // in ipLimiter.byExpiry
+}
+
+func (r *ipRecord) expired(now time.Time) bool { return now.Sub(r.windowStart) > r.window }
+
+// ipHeap orders records by windowStart+window, the soonest first
+// (container/heap).
+type ipHeap []*ipRecord
+
+func (h ipHeap) Len() int { return len(h) }
+func (h ipHeap) Less(i, j int) bool {
+	return h[i].windowStart.Add(h[i].window).Before(h[j].windowStart.Add(h[j].window))
+}
+func (h ipHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index, h[j].index = i, j }
+func (h *ipHeap) Push(x any)   { r := x.(*ipRecord); r.index = len(*h); *h = append(*h, r) }
+func (h *ipHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return r
+}
+func (h ipHeap) first() *ipRecord {
+	if len(h) == 0 {
+		return nil
+	}
+	return h[0]
 }
 
 // ipLimiter is the original's module-level Map, shared by the global limiter
-// and the LinkedIn callback's limiter.
+// and the LinkedIn callback's limiter. Differs from the original: its
+// memory is bounded. Records whose window has passed are dropped on access
+// (the original's cleanupIpRateLimits ran from a cron that was never
+// configured), and at most maxIPRecords are kept.
 type ipLimiter struct {
-	mu   sync.Mutex
-	recs map[string]*ipRecord
+	mu       sync.Mutex
+	recs     map[string]*ipRecord
+	byExpiry ipHeap
 }
 
 func newIPLimiter() *ipLimiter { return &ipLimiter{recs: map[string]*ipRecord{}} }
@@ -133,19 +182,57 @@ func clientIP(r *http.Request) string {
 	return "unknown"
 }
 
+// ipKey is the map key of ip: ip itself, or for a long value a NUL (which
+// no header value holds) and its SHA-256.
+func ipKey(ip string) string {
+	if len(ip) <= maxIPKey {
+		return ip
+	}
+	sum := sha256.Sum256([]byte(ip))
+	return "\x00" + string(sum[:])
+}
+
+// record returns the record of key with expired records dropped, making
+// room for a new one when the limiter is full; nil when there is none.
+func (l *ipLimiter) record(key string, now time.Time) *ipRecord {
+	for r := l.byExpiry.first(); r != nil && r.expired(now); r = l.byExpiry.first() {
+		l.drop(r)
+	}
+	rec := l.recs[key]
+	if rec == nil && len(l.recs) >= maxIPRecords {
+		l.drop(l.byExpiry.first())
+	}
+	return rec
+}
+
+func (l *ipLimiter) drop(r *ipRecord) {
+	heap.Remove(&l.byExpiry, r.index)
+	delete(l.recs, r.key)
+}
+
 // check counts one request from ip against max per window; it sets the
 // headers and reports whether the request may go on.
 func (l *ipLimiter) check(c echo.Context, now time.Time, max int, window time.Duration) error {
-	ip := clientIP(c.Request())
+	key := ipKey(clientIP(c.Request()))
 	h := c.Response().Header()
 	l.mu.Lock()
-	rec := l.recs[ip]
+	rec := l.record(key, now)
 	if rec == nil || now.Sub(rec.windowStart) > window {
-		l.recs[ip] = &ipRecord{count: 1, windowStart: now}
+		if rec == nil {
+			rec = &ipRecord{key: key}
+			l.recs[key] = rec
+			heap.Push(&l.byExpiry, rec)
+		}
+		rec.count, rec.windowStart, rec.window = 1, now, window
+		heap.Fix(&l.byExpiry, rec.index)
 		l.mu.Unlock()
 		h.Set("X-RateLimit-Limit", strconv.Itoa(max))
 		h.Set("X-RateLimit-Remaining", strconv.Itoa(max-1))
 		return nil
+	}
+	if window > rec.window {
+		rec.window = window
+		heap.Fix(&l.byExpiry, rec.index)
 	}
 	if rec.count >= max {
 		reset := rec.windowStart.Add(window)
@@ -167,6 +254,13 @@ func (l *ipLimiter) check(c echo.Context, now time.Time, max int, window time.Du
 	h.Set("X-RateLimit-Limit", strconv.Itoa(max))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
 	return nil
+}
+
+// size is the number of records kept.
+func (l *ipLimiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recs)
 }
 
 func retryAfter(reset, now time.Time) int {
