@@ -13,12 +13,21 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
+
+	"jobmatch-edge/runtime"
 )
 
-// applicationsRoutes registers POST /api/applications/generate (contract
-// §2.2, §4.6): auth, then the per-user limit (20 per hour, endpointLimits).
+// applicationsRoutes registers the /api/applications routes (contract
+// §2.2, §4.6). Generate and create run the per-user limiter after auth
+// (generate 20 per hour, create the default 100 per 15 minutes; see
+// endpointLimits); the others use auth only.
 func (a *App) applicationsRoutes() {
 	a.e.POST("/api/applications/generate", a.handleGenerateApplication, a.authenticate, a.rateLimit)
+	a.e.POST("/api/applications", a.handleCreateApplication, a.authenticate, a.rateLimit)
+	a.e.GET("/api/applications", a.handleListApplications, a.authenticate)
+	a.e.GET("/api/applications/:id", a.handleGetApplication, a.authenticate)
+	a.e.PATCH("/api/applications/:id", a.handleUpdateApplication, a.authenticate)
+	a.e.DELETE("/api/applications/:id", a.handleDeleteApplication, a.authenticate)
 }
 
 // jobIDPattern is the generate schema's regex (zod: "Invalid job ID format").
@@ -677,4 +686,277 @@ func rowStringList(r map[string]any, col string) []string {
 		}
 	}
 	return out
+}
+
+// ---- create, list, read, update, delete (§2.2) ----
+
+// applicationStatuses is the routes' status enum (enum8). Migration 0006
+// lets the CHECK constraint accept all of them, "viewed" included.
+var applicationStatuses = []string{"draft", "submitted", "viewed", "interviewing", "offered", "rejected", "withdrawn", "accepted"}
+
+// readJSONBodyRaw is readJSONBody that also returns an object body's
+// members as raw JSON, so variants keep the key order they were sent in.
+func readJSONBodyRaw(c echo.Context) (any, map[string]json.RawMessage, error) {
+	body, data, err := readJSONBodyData(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	var members map[string]json.RawMessage
+	if _, ok := body.(map[string]any); ok {
+		_ = json.Unmarshal(data, &members)
+	}
+	return body, members, nil
+}
+
+// variants validates obj.variants and converts it to its stored form: a
+// JSON array of {id, name, resume, cover_letter, ai_rationale} (the keys
+// present in the item; cover_letter from coverLetter, ai_rationale from
+// aiRationale, or from the snake_case keys when the item has those), NULL
+// for an empty list. sent is the list as it came.
+//
+// Differs from the original: every item must be an object (z.any() let a
+// null through, and reading its fields then threw a 500).
+func (v *zodIssues) variants(obj map[string]any, raw map[string]json.RawMessage) (stored any, sent json.RawMessage, present bool) {
+	value, present := obj["variants"]
+	if !present {
+		return nil, nil, false
+	}
+	list, ok := value.([]any)
+	if !ok {
+		v.invalidType([]any{"variants"}, "array", zodType(value, true))
+		return nil, nil, true
+	}
+	bad := false
+	for i, item := range list {
+		if _, ok := item.(map[string]any); !ok {
+			v.invalidType([]any{"variants", i}, "object", zodType(item, true))
+			bad = true
+		}
+	}
+	var items []map[string]json.RawMessage
+	if bad || json.Unmarshal(raw["variants"], &items) != nil {
+		return nil, nil, true
+	}
+	if len(items) == 0 {
+		return nil, compactJSON(raw["variants"]), true
+	}
+	out := make([]ordObj, len(items))
+	for i, item := range items {
+		for _, k := range [][3]string{{"id", "id", "id"}, {"name", "name", "name"}, {"resume", "resume", "resume"},
+			{"cover_letter", "coverLetter", "cover_letter"}, {"ai_rationale", "aiRationale", "ai_rationale"}} {
+			val, has := item[k[1]]
+			if !has {
+				val, has = item[k[2]]
+			}
+			if has {
+				out[i] = append(out[i], ordKV{k[0], compactJSON(val)})
+			}
+		}
+		if out[i] == nil {
+			out[i] = ordObj{}
+		}
+	}
+	text, _ := json.Marshal(out)
+	return string(text), compactJSON(raw["variants"]), true
+}
+
+// handleCreateApplication is POST /api/applications: an application
+// without generation. The original's INSERT named columns the schema
+// lacked, so it always answered 500; migration 0006 adds them.
+//
+// Differs from the original: a jobId must name one of the user's jobs
+// (404 "Job with ID … not found", as generate; the original would link
+// any user's job, or fail the foreign key with a 500); the users row the
+// foreign key needs is created first when it is missing, as
+// GET /api/profile would; and jobId and selectedVariantId are null in the
+// answer when absent (JSON.stringify dropped the keys).
+func (a *App) handleCreateApplication(c echo.Context) error {
+	uid := userID(c)
+	body, raw, err := readJSONBodyRaw(c)
+	if err != nil {
+		return err
+	}
+	var v zodIssues
+	var jobID, jobTitle, company, status, selected *string
+	var stored any
+	sent := json.RawMessage("[]")
+	if obj, ok := v.object(body); ok {
+		jobID = v.str(obj, "jobId", true, true, 0, "", 0)
+		jobTitle = v.str(obj, "jobTitle", false, false, 1, "Job title is required", 0)
+		company = v.str(obj, "company", false, false, 1, "Company is required", 0)
+		status = v.optEnum(obj, "status", applicationStatuses)
+		selected = v.str(obj, "selectedVariantId", true, true, 0, "", 0)
+		var list json.RawMessage
+		if stored, list, _ = v.variants(obj, raw); list != nil {
+			sent = list
+		}
+	}
+	if len(v) > 0 {
+		return v.validationError("Invalid request body")
+	}
+	ctx := c.Request().Context()
+	db := a.env.D1["DB"]
+	if id := deref(jobID); id != "" {
+		job, err := db.Prepare("SELECT id FROM jobs WHERE id = ? AND user_id = ?").Bind(id, uid).First(ctx)
+		if err != nil {
+			return err
+		}
+		if job == nil {
+			return notFoundError("Job", id)
+		}
+	}
+	st := "draft"
+	if status != nil {
+		st = *status
+	}
+	id := newUUID()
+	now := isoTime(a.clock.Now())
+	var stmts []runtime.D1PreparedStatement
+	if email, _ := c.Get(string(keyUserEmail)).(string); email != "" {
+		stmts = append(stmts, a.userRowStmt(c))
+	}
+	stmts = append(stmts, db.Prepare(`INSERT INTO applications (
+		id, user_id, job_id, job_title, company, status, selected_variant_id, variants, created_at, updated_at
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).
+		Bind(id, uid, nullable(jobID), *jobTitle, *company, st, nullable(selected), stored, now, now))
+	if _, err := db.Batch(ctx, stmts); err != nil {
+		a.consoleError(c, "Failed to create application: %v", err)
+		return errors.New("Failed to create application")
+	}
+	return writeJSON(c, http.StatusCreated, ordObj{
+		{"id", id}, {"jobId", strOrNil(jobID)}, {"jobTitle", *jobTitle}, {"company", *company}, {"status", st},
+		{"createdAt", now}, {"selectedVariantId", strOrNil(selected)}, {"variants", sent},
+	})
+}
+
+// handleListApplications is GET /api/applications: the user's rows, newest
+// first, raw (variants as JSON text), with the paging of §2.2.
+func (a *App) handleListApplications(c echo.Context) error {
+	uid := userID(c)
+	q := c.Request().URL.Query()
+	var v zodIssues
+	page, limit := 1, 20
+	if s, ok := q["page"]; ok {
+		page = v.coerceInt("page", s[0], 1, false, 0)
+	}
+	if s, ok := q["limit"]; ok {
+		limit = v.coerceInt("limit", s[0], 1, true, 100)
+	}
+	if len(v) > 0 {
+		return v.validationError("Invalid query parameters")
+	}
+	where, args := "user_id = ?", []any{uid}
+	if status := q.Get("status"); status != "" {
+		where += " AND status = ?"
+		args = append(args, status)
+	}
+	ctx := c.Request().Context()
+	db := a.env.D1["DB"]
+	offset := (page - 1) * limit
+	// Differs from the original: rowid breaks created_at ties (several
+	// applications in one millisecond), so pages never overlap.
+	rows, err := d1Rows(ctx, db.Prepare("SELECT * FROM applications WHERE "+where+" ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?").
+		Bind(append(append([]any{}, args...), limit, offset)...))
+	if err != nil {
+		return err
+	}
+	count, err := db.Prepare("SELECT COUNT(*) AS count FROM applications WHERE "+where).Bind(args...).FirstColumn(ctx, "count")
+	if err != nil {
+		return err
+	}
+	total, _ := count.(int64)
+	return writeJSON(c, http.StatusOK, ordObj{
+		{"applications", rows}, {"total", total}, {"page", page}, {"limit", limit}, {"hasMore", total > int64(offset+limit)},
+	})
+}
+
+// handleGetApplication is GET /api/applications/:id: the raw row with
+// variants parsed ([] when NULL). Differs from the original: a variants
+// text that is not JSON (written by another client) reads as [] instead
+// of failing the request.
+func (a *App) handleGetApplication(c echo.Context) error {
+	id := c.Param("id")
+	row, err := d1Row(c.Request().Context(), a.env.D1["DB"].Prepare("SELECT * FROM applications WHERE id = ? AND user_id = ?").Bind(id, userID(c)))
+	if err != nil {
+		return err
+	}
+	if row == nil {
+		return notFoundError("Application", id)
+	}
+	for i, kv := range row {
+		if kv.Key != "variants" {
+			continue
+		}
+		text := rowString(map[string]any{"v": kv.Value}, "v")
+		parsed := json.RawMessage("[]")
+		if text != "" && json.Valid([]byte(text)) {
+			parsed = compactJSON(json.RawMessage(text))
+		} else if text != "" {
+			a.consoleError(c, "Application %s: variants is not JSON; answering []", id)
+		}
+		row[i].Value = parsed
+	}
+	return writeJSON(c, http.StatusOK, row)
+}
+
+// handleUpdateApplication is PATCH /api/applications/:id: status (with
+// submitted_at when it becomes "submitted") and selectedVariantId, on the
+// columns migration 0006 adds. Differs from the original, which stripped
+// it: variants, which the frontend sends after an edit, is validated and
+// stored as POST stores it.
+func (a *App) handleUpdateApplication(c echo.Context) error {
+	uid := userID(c)
+	id := c.Param("id")
+	body, raw, err := readJSONBodyRaw(c)
+	if err != nil {
+		return err
+	}
+	var v zodIssues
+	set := ordObj{}
+	now := isoTime(a.clock.Now())
+	if obj, ok := v.object(body); ok {
+		if status := v.optEnum(obj, "status", applicationStatuses); status != nil {
+			set = append(set, ordKV{"status", *status})
+			if *status == "submitted" {
+				set = append(set, ordKV{"submitted_at", now})
+			}
+		}
+		if selected := v.str(obj, "selectedVariantId", true, false, 0, "", 0); selected != nil {
+			set = append(set, ordKV{"selected_variant_id", *selected})
+		}
+		if stored, _, present := v.variants(obj, raw); present {
+			set = append(set, ordKV{"variants", stored})
+		}
+	}
+	if len(v) > 0 {
+		return v.validationError("Invalid request body")
+	}
+	ctx := c.Request().Context()
+	db := a.env.D1["DB"]
+	cols, args := setClause(set)
+	res, err := db.Prepare("UPDATE applications SET " + cols + "updated_at = ? WHERE id = ? AND user_id = ?").Bind(append(args, now, id, uid)...).Run(ctx)
+	if err != nil {
+		return err
+	}
+	if res.Meta.Changes == 0 {
+		return notFoundError("Application", id)
+	}
+	row, err := d1Row(ctx, db.Prepare("SELECT * FROM applications WHERE id = ? AND user_id = ?").Bind(id, uid))
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, row)
+}
+
+// handleDeleteApplication is DELETE /api/applications/:id: 204, no body.
+func (a *App) handleDeleteApplication(c echo.Context) error {
+	id := c.Param("id")
+	res, err := a.env.D1["DB"].Prepare("DELETE FROM applications WHERE id = ? AND user_id = ?").Bind(id, userID(c)).Run(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if res.Meta.Changes == 0 {
+		return notFoundError("Application", id)
+	}
+	return c.NoContent(http.StatusNoContent)
 }

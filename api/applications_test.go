@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -776,5 +778,366 @@ func TestGenerateApplicationAuthenticatedGateway(t *testing.T) {
 				t.Errorf("errors %v, miss lines %v", errs, got)
 			}
 		})
+	}
+}
+
+// ---- create, list, read, update, delete ----
+
+const appsPath = "/api/applications"
+
+// wantEStd checks an E-std answer; its development stack is ignored.
+func wantEStd(t *testing.T, r response, status int, code, message, details string) {
+	t.Helper()
+	want := fmt.Sprintf(`{"code":%q,"message":%q,"statusCode":%d`, code, message, status)
+	if details != "" {
+		want += `,"details":` + details
+	}
+	want += "}"
+	if got, _ := withoutStack(r.body); r.status != status || got != want {
+		t.Errorf("got %d %s\nwant %d %s", r.status, got, status, want)
+	}
+}
+
+func appNotFound(id string) (int, string, string, string) {
+	return 404, "NOT_FOUND", "Application with ID " + id + " not found", `{"resource":"Application","id":"` + id + `"}`
+}
+
+// appRow is the stored row of application id, as SELECT * orders it.
+func appRow(t *testing.T, ta *testApp, id string) string {
+	t.Helper()
+	row, err := d1Row(context.Background(), ta.Env.D1["DB"].Prepare("SELECT * FROM applications WHERE id = ?").Bind(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row == nil {
+		return ""
+	}
+	b, _ := json.Marshal(row)
+	return string(b)
+}
+
+// appVariant is one variant as the frontend holds it (ApplicationVariant).
+const appVariant = `{"id":"variant-impact","name":"Impact-Focused","resume":{"summary":"Go engineer","experience":[],"skills":["Go"]},"coverLetter":"Dear Acme","aiRationale":["kept the facts"]}`
+
+// appVariantStored is appVariant in applications.variants.
+const appVariantStored = `{"id":"variant-impact","name":"Impact-Focused","resume":{"summary":"Go engineer","experience":[],"skills":["Go"]},"cover_letter":"Dear Acme","ai_rationale":["kept the facts"]}`
+
+func TestCreateApplication(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	tok, uid := ta.token(t, "ada@example.com")
+	tokB, uidB := ta.token(t, "bob@example.com")
+	mustProfile(t, ta, tokB)
+	bobsJob := genSeedJob(t, ta, uidB, "job-bobs")
+
+	// As useApplications sends it, as this user's first call (no users row yet).
+	r := ta.do(t, "POST", appsPath, `{"jobId":null,"jobTitle":"Senior Go Engineer","company":"Acme","status":"draft","selectedVariantId":"variant-impact","variants":[`+appVariant+`]}`, auth(tok)...)
+	if r.status != 201 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	id, _ := r.json(t)["id"].(string)
+	want := `{"id":"` + id + `","jobId":null,"jobTitle":"Senior Go Engineer","company":"Acme","status":"draft","createdAt":"2030-01-01T00:00:00.000Z","selectedVariantId":"variant-impact","variants":[` + appVariant + `]}`
+	if string(r.body) != want {
+		t.Errorf("body:\n got %s\nwant %s", r.body, want)
+	}
+	if got := r.header.Get("X-RateLimit-Limit") + " " + r.header.Get("X-RateLimit-Remaining") + " " + r.header.Get("X-RateLimit-Reset"); got != "100 99 2030-01-01T00:15:00.000Z" {
+		t.Errorf("rate limit headers %q", got)
+	}
+	wantRow := `{"id":"` + id + `","user_id":"` + uid + `","job_id":null,"status":"draft","cover_letter":null,"custom_resume":null,"variants":` +
+		strconv.Quote("["+appVariantStored+"]") + `,"created_at":"2030-01-01T00:00:00.000Z","updated_at":"2030-01-01T00:00:00.000Z","job_title":"Senior Go Engineer","company":"Acme","selected_variant_id":"variant-impact","submitted_at":null}`
+	if got := appRow(t, ta, id); got != wantRow {
+		t.Errorf("row:\n got %s\nwant %s", got, wantRow)
+	}
+	if email, _ := ta.Env.D1["DB"].Prepare("SELECT email FROM users WHERE id = ?").Bind(uid).FirstColumn(context.Background(), "email"); email != "ada@example.com" {
+		t.Errorf("users row: %v", email)
+	}
+
+	// The least a client can send; a job of the user's own; variants in the
+	// stored (snake_case) form, as GET /api/applications/:id returns them.
+	r = ta.do(t, "POST", appsPath, map[string]any{"jobTitle": "T", "company": "C"}, auth(tok)...)
+	minimal, _ := r.json(t)["id"].(string)
+	if want := `{"id":"` + minimal + `","jobId":null,"jobTitle":"T","company":"C","status":"draft","createdAt":"2030-01-01T00:00:00.000Z","selectedVariantId":null,"variants":[]}`; r.status != 201 || string(r.body) != want {
+		t.Errorf("minimal: %d %s\nwant %s", r.status, r.body, want)
+	}
+	if row := appRow(t, ta, minimal); !strings.Contains(row, `"job_id":null,"status":"draft","cover_letter":null,"custom_resume":null,"variants":null,`) {
+		t.Errorf("minimal row: %s", row)
+	}
+	ownJob := genSeedJob(t, ta, uid, "job-mine")
+	r = ta.do(t, "POST", appsPath, `{"jobId":"job-mine","jobTitle":"T","company":"C","status":"submitted","variants":[`+appVariantStored+`,{}]}`, auth(tok)...)
+	withJob, _ := r.json(t)["id"].(string)
+	if r.status != 201 || !strings.Contains(appRow(t, ta, withJob), `"job_id":"`+ownJob+`","status":"submitted","cover_letter":null,"custom_resume":null,"variants":`+strconv.Quote("["+appVariantStored+",{}]")) {
+		t.Errorf("own job, snake variants: %d %s\nrow %s", r.status, r.body, appRow(t, ta, withJob))
+	}
+
+	enum := "'draft' | 'submitted' | 'viewed' | 'interviewing' | 'offered' | 'rejected' | 'withdrawn' | 'accepted'"
+	fields := func(f string) string { return `{"fields":{` + f + `}}` }
+	for _, tc := range []struct {
+		name                   string
+		body                   any
+		status                 int
+		code, message, details string
+	}{
+		{"empty object", `{}`, 400, "VALIDATION_ERROR", "Invalid request body", fields(`"jobTitle":"Required","company":"Required"`)},
+		{"every rule", `{"jobId":5,"jobTitle":"","company":"","status":"bogus","selectedVariantId":false,"variants":[null,3,"x"]}`, 400, "VALIDATION_ERROR", "Invalid request body",
+			fields(`"jobId":"Expected string, received number","jobTitle":"Job title is required","company":"Company is required","status":"Invalid enum value. Expected ` + enum + `, received 'bogus'",` +
+				`"selectedVariantId":"Expected string, received boolean","variants.0":"Expected object, received null","variants.1":"Expected object, received number","variants.2":"Expected object, received string"`)},
+		{"variants null", `{"jobTitle":"T","company":"C","variants":null}`, 400, "VALIDATION_ERROR", "Invalid request body", fields(`"variants":"Expected array, received null"`)},
+		{"array body", `[]`, 400, "VALIDATION_ERROR", "Invalid request body", fields(`"":"Expected object, received array"`)},
+		{"another user's job", `{"jobId":"` + bobsJob + `","jobTitle":"T","company":"C"}`, 404, "NOT_FOUND", "Job with ID job-bobs not found", `{"resource":"Job","id":"job-bobs"}`},
+		{"unknown job", `{"jobId":"no-such-job","jobTitle":"T","company":"C"}`, 404, "NOT_FOUND", "Job with ID no-such-job not found", `{"resource":"Job","id":"no-such-job"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantEStd(t, ta.do(t, "POST", appsPath, tc.body, auth(tok)...), tc.status, tc.code, tc.message, tc.details)
+		})
+	}
+	wantBodyRefused(t, ta.do(t, "POST", appsPath, `{"jobTitle":`, auth(tok)...), "Unexpected end of JSON input")
+	if n, _ := ta.Env.D1["DB"].Prepare("SELECT count(*) AS n FROM applications").FirstColumn(context.Background(), "n"); n != int64(3) {
+		t.Errorf("%v applications, want the 3 created", n)
+	}
+	if r := ta.do(t, "POST", appsPath, map[string]any{"jobTitle": "T", "company": "C"}); r.status != 401 {
+		t.Errorf("no token: %d", r.status)
+	}
+
+	t.Run("insert failure", func(t *testing.T) {
+		genExec(t, ta, `CREATE TRIGGER applications_refuse_create BEFORE INSERT ON applications BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+		defer genExec(t, ta, `DROP TRIGGER applications_refuse_create`)
+		wantEStd(t, ta.do(t, "POST", appsPath, map[string]any{"jobTitle": "T", "company": "C"}, auth(tok)...), 500, "INTERNAL_ERROR", "Failed to create application", "")
+	})
+}
+
+// POST /api/applications runs the default per-user limit: 100 per 15
+// minutes, key rate:user:{id}:POST:/api/applications. The other routes of
+// the file carry only the IP limiter's headers.
+func TestCreateApplicationRateLimit(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	tok, uid := ta.token(t, "ada@example.com")
+	mustProfile(t, ta, tok)
+	key := "rate:user:" + uid + ":POST:/api/applications"
+	start := ta.Clock.Now().UnixMilli()
+	if err := ta.Env.KV["RATE_LIMITS"].Put(context.Background(), key, []byte(fmt.Sprintf(`{"count":99,"windowStart":%d}`, start)), runtime.KVPutOptions{ExpirationTTL: 3600}); err != nil {
+		t.Fatal(err)
+	}
+	ta.Clock.Advance(time.Minute)
+	r := ta.do(t, "POST", appsPath, map[string]any{"jobTitle": "T", "company": "C"}, auth(tok)...)
+	if r.status != 201 || r.header.Get("X-RateLimit-Remaining") != "0" {
+		t.Fatalf("100th: %d %v %s", r.status, r.header, r.body)
+	}
+	id, _ := r.json(t)["id"].(string)
+	r = ta.do(t, "POST", appsPath, map[string]any{"jobTitle": "T", "company": "C"}, auth(tok)...)
+	want := `{"code":"RATE_LIMIT_EXCEEDED","message":"Rate limit exceeded. Try again in 840 seconds.","details":{"limit":100,"remaining":0,"resetAt":"2030-01-01T00:15:00.000Z"},"statusCode":429}`
+	if r.status != 429 || string(r.body) != want || r.header.Get("Retry-After") != "840" {
+		t.Errorf("101st: %d %s %v\nwant 429 %s", r.status, r.body, r.header, want)
+	}
+	ent, err := ta.Env.KV["RATE_LIMITS"].Get(context.Background(), key)
+	if err != nil || string(ent.Value) != fmt.Sprintf(`{"count":100,"windowStart":%d}`, start) {
+		t.Errorf("KV record %s (%v)", ent.Value, err)
+	}
+	for _, tc := range [][2]string{{"GET", appsPath}, {"GET", appsPath + "/" + id}, {"PATCH", appsPath + "/" + id}, {"DELETE", appsPath + "/" + id}} {
+		var body any
+		if tc[0] == "PATCH" {
+			body = map[string]any{"status": "submitted"}
+		}
+		r := ta.do(t, tc[0], tc[1], body, auth(tok)...)
+		if r.status >= 300 || r.header.Get("X-RateLimit-Reset") != "" || r.header.Get("X-RateLimit-Limit") != "100" {
+			t.Errorf("%s %s: %d, headers %v", tc[0], tc[1], r.status, r.header)
+		}
+	}
+	ta.Clock.Advance(14 * time.Minute)
+	if r := ta.do(t, "POST", appsPath, map[string]any{"jobTitle": "T", "company": "C"}, auth(tok)...); r.status != 201 || r.header.Get("X-RateLimit-Remaining") != "99" {
+		t.Errorf("next window: %d %v", r.status, r.header)
+	}
+}
+
+func TestApplicationsListGetUpdateDelete(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	tok, uid := ta.token(t, "ada@example.com")
+	tokB, _ := ta.token(t, "bob@example.com")
+	mustProfile(t, ta, tokB)
+	var ids []string
+	for i, status := range []string{"draft", "submitted", "draft"} {
+		body := `{"jobTitle":"Job ` + strconv.Itoa(i) + `","company":"C","status":"` + status + `"}`
+		if i == 0 {
+			body = `{"jobTitle":"Job 0","company":"C","selectedVariantId":"variant-impact","variants":[` + appVariant + `]}`
+		}
+		r := ta.do(t, "POST", appsPath, body, auth(tok)...)
+		if r.status != 201 {
+			t.Fatalf("create %d: %d %s", i, r.status, r.body)
+		}
+		ids = append(ids, r.json(t)["id"].(string))
+		ta.Clock.Advance(time.Second)
+	}
+	listIDs := func(r response) []string {
+		var out []string
+		for _, a := range r.json(t)["applications"].([]any) {
+			out = append(out, a.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+
+	// GET: raw rows, newest first, with the paging of §2.2.
+	r := ta.do(t, "GET", appsPath+"?page=1&limit=20", nil, auth(tok)...)
+	if r.status != 200 || fmt.Sprint(listIDs(r)) != fmt.Sprint([]string{ids[2], ids[1], ids[0]}) ||
+		!strings.HasPrefix(string(r.body), `{"applications":[{"id":"`+ids[2]+`","user_id":"`+uid+`","job_id":null,"status":"draft",`) ||
+		!strings.HasSuffix(string(r.body), `],"total":3,"page":1,"limit":20,"hasMore":false}`) {
+		t.Errorf("list: %d %s", r.status, r.body)
+	}
+	if last := r.json(t)["applications"].([]any)[2].(map[string]any); last["variants"] != "["+appVariantStored+"]" {
+		t.Errorf("list variants are the stored text: %v", last["variants"])
+	}
+	for _, tc := range []struct {
+		query   string
+		ids     []string
+		trailer string
+	}{
+		{"", []string{ids[2], ids[1], ids[0]}, `"total":3,"page":1,"limit":20,"hasMore":false}`},
+		{"?page=1&limit=2", []string{ids[2], ids[1]}, `"total":3,"page":1,"limit":2,"hasMore":true}`},
+		{"?page=2&limit=2", []string{ids[0]}, `"total":3,"page":2,"limit":2,"hasMore":false}`},
+		{"?page=3&limit=2", nil, `"total":3,"page":3,"limit":2,"hasMore":false}`},
+		{"?status=submitted", []string{ids[1]}, `"total":1,"page":1,"limit":20,"hasMore":false}`},
+		{"?status=", []string{ids[2], ids[1], ids[0]}, `"total":3,"page":1,"limit":20,"hasMore":false}`},
+	} {
+		r := ta.do(t, "GET", appsPath+tc.query, nil, auth(tok)...)
+		if r.status != 200 || fmt.Sprint(listIDs(r)) != fmt.Sprint(tc.ids) || !strings.HasSuffix(string(r.body), tc.trailer) {
+			t.Errorf("GET %s: %d %s", tc.query, r.status, r.body)
+		}
+	}
+	for _, tc := range [][2]string{
+		{"?page=0", `"page":"Number must be greater than 0"`},
+		{"?limit=101", `"limit":"Number must be less than or equal to 100"`},
+		{"?page=abc&limit=1.5", `"page":"Expected number, received nan","limit":"Expected integer, received float"`},
+	} {
+		wantEStd(t, ta.do(t, "GET", appsPath+tc[0], nil, auth(tok)...), 400, "VALIDATION_ERROR", "Invalid query parameters", `{"fields":{`+tc[1]+`}}`)
+	}
+
+	// GET /:id: the raw row with variants parsed, [] when NULL.
+	r = ta.do(t, "GET", appsPath+"/"+ids[0], nil, auth(tok)...)
+	want := `{"id":"` + ids[0] + `","user_id":"` + uid + `","job_id":null,"status":"draft","cover_letter":null,"custom_resume":null,"variants":[` + appVariantStored +
+		`],"created_at":"2030-01-01T00:00:00.000Z","updated_at":"2030-01-01T00:00:00.000Z","job_title":"Job 0","company":"C","selected_variant_id":"variant-impact","submitted_at":null}`
+	if r.status != 200 || string(r.body) != want {
+		t.Errorf("GET :id: %d %s\nwant %s", r.status, r.body, want)
+	}
+	if r := ta.do(t, "GET", appsPath+"/"+ids[1], nil, auth(tok)...); r.status != 200 || !strings.Contains(string(r.body), `"variants":[],`) {
+		t.Errorf("GET :id without variants: %d %s", r.status, r.body)
+	}
+	genExec(t, ta, "UPDATE applications SET variants = 'not json' WHERE id = ?", ids[2])
+	if r := ta.do(t, "GET", appsPath+"/"+ids[2], nil, auth(tok)...); r.status != 200 || !strings.Contains(string(r.body), `"variants":[],`) {
+		t.Errorf("GET :id with unreadable variants: %d %s", r.status, r.body)
+	}
+
+	// PATCH: status (submitted_at with "submitted"), selectedVariantId and
+	// the edited variants the frontend sends.
+	ta.Clock.Advance(30 * time.Minute) // tokens live an hour
+	edited := strings.Replace(appVariant, "Dear Acme", "Dear Acme team", 1)
+	r = ta.do(t, "PATCH", appsPath+"/"+ids[0], `{"status":"submitted","selectedVariantId":"variant-keyword","variants":[`+edited+`]}`, auth(tok)...)
+	want = `{"id":"` + ids[0] + `","user_id":"` + uid + `","job_id":null,"status":"submitted","cover_letter":null,"custom_resume":null,"variants":` +
+		strconv.Quote("["+strings.Replace(appVariantStored, "Dear Acme", "Dear Acme team", 1)+"]") +
+		`,"created_at":"2030-01-01T00:00:00.000Z","updated_at":"2030-01-01T00:30:03.000Z","job_title":"Job 0","company":"C","selected_variant_id":"variant-keyword","submitted_at":"2030-01-01T00:30:03.000Z"}`
+	if r.status != 200 || string(r.body) != want {
+		t.Errorf("PATCH: %d %s\nwant %s", r.status, r.body, want)
+	}
+	if r := ta.do(t, "PATCH", appsPath+"/"+ids[0], map[string]any{"status": "viewed"}, auth(tok)...); r.status != 200 || r.json(t)["status"] != "viewed" || r.json(t)["submitted_at"] != "2030-01-01T00:30:03.000Z" {
+		t.Errorf("PATCH viewed: %d %s", r.status, r.body)
+	}
+	ta.Clock.Advance(time.Second)
+	if r := ta.do(t, "PATCH", appsPath+"/"+ids[0], map[string]any{}, auth(tok)...); r.status != 200 || r.json(t)["updated_at"] != "2030-01-01T00:30:04.000Z" || r.json(t)["selected_variant_id"] != "variant-keyword" {
+		t.Errorf("PATCH {}: %d %s", r.status, r.body)
+	}
+	enum := "'draft' | 'submitted' | 'viewed' | 'interviewing' | 'offered' | 'rejected' | 'withdrawn' | 'accepted'"
+	for _, tc := range [][2]string{
+		{`{"status":"ready"}`, `"status":"Invalid enum value. Expected ` + enum + `, received 'ready'"`},
+		{`{"selectedVariantId":null,"variants":{}}`, `"selectedVariantId":"Expected string, received null","variants":"Expected array, received object"`},
+	} {
+		wantEStd(t, ta.do(t, "PATCH", appsPath+"/"+ids[0], tc[0], auth(tok)...), 400, "VALIDATION_ERROR", "Invalid request body", `{"fields":{`+tc[1]+`}}`)
+	}
+
+	// Another user reaches none of it, through any id.
+	before := appRow(t, ta, ids[0])
+	for _, m := range []string{"GET", "PATCH", "DELETE"} {
+		s, code, msg, details := appNotFound(ids[0])
+		wantEStd(t, ta.do(t, m, appsPath+"/"+ids[0], map[string]any{"status": "withdrawn"}, auth(tokB)...), s, code, msg, details)
+	}
+	if r := ta.do(t, "GET", appsPath, nil, auth(tokB)...); string(r.body) != `{"applications":[],"total":0,"page":1,"limit":20,"hasMore":false}` {
+		t.Errorf("B's list: %s", r.body)
+	}
+	if after := appRow(t, ta, ids[0]); after != before {
+		t.Errorf("B changed A's row:\n%s\n%s", before, after)
+	}
+
+	// DELETE: 204 without a body; then the id is gone.
+	r = ta.do(t, "DELETE", appsPath+"/"+ids[0], nil, auth(tok)...)
+	if r.status != 204 || len(r.body) != 0 || r.header.Get("Content-Type") != "" {
+		t.Errorf("DELETE: %d %q %v", r.status, r.body, r.header)
+	}
+	if row := appRow(t, ta, ids[0]); row != "" {
+		t.Errorf("row after DELETE: %s", row)
+	}
+	for _, m := range []string{"GET", "PATCH", "DELETE"} {
+		s, code, msg, details := appNotFound(ids[0])
+		wantEStd(t, ta.do(t, m, appsPath+"/"+ids[0], map[string]any{}, auth(tok)...), s, code, msg, details)
+	}
+	wantBodyRefused(t, ta.do(t, "PATCH", appsPath+"/"+ids[1], "nope", auth(tok)...), "invalid character 'o' in literal null (expecting 'u')")
+	for _, m := range []string{"GET", "PATCH", "DELETE"} {
+		if r := ta.do(t, m, appsPath+"/"+ids[1], map[string]any{}); r.status != 401 {
+			t.Errorf("%s without token: %d", m, r.status)
+		}
+	}
+	if r := ta.do(t, "GET", appsPath, nil); r.status != 401 {
+		t.Errorf("list without token: %d", r.status)
+	}
+}
+
+// The applications generate creates are read, changed and deleted through
+// the same routes, by their owner only.
+func TestGeneratedApplicationThroughCRUD(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	tok, uid := ta.token(t, "ada@example.com")
+	tokB, _ := ta.token(t, "bob@example.com")
+	genSeedCandidate(t, ta, uid, "ada@example.com")
+	genSeedJob(t, ta, uid, "job-1")
+	mustProfile(t, ta, tokB)
+	r := genCall(t, ta, "POST", genPath, `{"jobId":"job-1"}`, auth(tok)...)
+	if r.status != 201 {
+		t.Fatalf("generate: %d %s", r.status, r.body)
+	}
+	g := decodeGen(t, r)
+
+	r = ta.do(t, "GET", appsPath, nil, auth(tok)...)
+	apps := r.json(t)["applications"].([]any)
+	if r.status != 200 || len(apps) != 1 || apps[0].(map[string]any)["id"] != g.ID || apps[0].(map[string]any)["job_title"] != "Senior Go Engineer" || apps[0].(map[string]any)["selected_variant_id"] != "variant-impact" {
+		t.Fatalf("list: %d %s", r.status, r.body)
+	}
+	r = ta.do(t, "GET", appsPath+"/"+g.ID, nil, auth(tok)...)
+	var got struct {
+		JobID    string `json:"job_id"`
+		Variants []struct {
+			ID          string   `json:"id"`
+			CoverLetter string   `json:"cover_letter"`
+			AIRationale []string `json:"ai_rationale"`
+		} `json:"variants"`
+	}
+	if err := json.Unmarshal(r.body, &got); err != nil || r.status != 200 || got.JobID != "job-1" || len(got.Variants) != 3 {
+		t.Fatalf("GET :id: %d %s (%v)", r.status, r.body, err)
+	}
+	for i, v := range got.Variants {
+		if v.ID != g.Variants[i].ID || v.CoverLetter != g.Variants[i].CoverLetter || len(v.AIRationale) == 0 {
+			t.Errorf("variant %d: %+v, generated %+v", i, v, g.Variants[i])
+		}
+	}
+	for _, m := range []string{"GET", "PATCH", "DELETE"} {
+		s, code, msg, details := appNotFound(g.ID)
+		wantEStd(t, ta.do(t, m, appsPath+"/"+g.ID, map[string]any{"status": "withdrawn"}, auth(tokB)...), s, code, msg, details)
+	}
+	if r := ta.do(t, "PATCH", appsPath+"/"+g.ID, map[string]any{"status": "submitted", "selectedVariantId": "variant-concise"}, auth(tok)...); r.status != 200 ||
+		r.json(t)["status"] != "submitted" || r.json(t)["selected_variant_id"] != "variant-concise" || r.json(t)["submitted_at"] != "2030-01-01T00:00:00.000Z" {
+		t.Errorf("PATCH: %d %s", r.status, r.body)
+	}
+	if r := ta.do(t, "DELETE", appsPath+"/"+g.ID, nil, auth(tok)...); r.status != 204 {
+		t.Errorf("DELETE: %d %s", r.status, r.body)
+	}
+	if row := appRow(t, ta, g.ID); row != "" {
+		t.Errorf("row after DELETE: %s", row)
 	}
 }
