@@ -53,7 +53,9 @@ func (s *server) s3URL(t *testing.T) string {
 
 // TestRealClients drives the running server with clients no one here wrote:
 // the Cloudflare SDK (KV, D1, Vectorize), the OpenAI SDK (Workers AI's
-// OpenAI-compatible routes, the AI Gateway) and the AWS SDK (R2's S3 API).
+// OpenAI-compatible routes, the AI Gateway), the AWS SDK (R2's S3 API), and
+// Node's fetch/FormData as the JobMatch frontend's hooks use them (profile
+// and application routes, signed in with supabase-js).
 func TestRealClients(t *testing.T) {
 	s := startServe(t, env(), "--in-memory")
 	acct := "280c58ea17d9fe3235c33bd0a52a256b"
@@ -67,6 +69,7 @@ func TestRealClients(t *testing.T) {
 		{"s3.mjs", []string{s.s3URL(t), "jobmatch-ai-dev-avatars"}},
 		{"workers-ai-openai.mjs", []string{s.URL + "/client/v4/accounts/" + acct}},
 		{"openai.mjs", []string{s.URL, acct, "jobmatch-ai-gateway-dev"}},
+		{"frontend-profile.mjs", []string{s.URL, e2eAnonKey}},
 	} {
 		t.Run(tc.script, func(t *testing.T) { runClient(t, tc.script, tc.args...) })
 	}
