@@ -24,6 +24,12 @@ const (
 	headerExpiration  = "expiration" // REST value GET: unix seconds, when the key expires
 )
 
+// maxStoredExpiration is the latest expiration (unix seconds) a put may
+// set, over REST too: 2^53-1, the largest integer a JavaScript number
+// (workerd's, or a client's JSON parser) holds exactly, so the expiration a
+// list shows is the one the value header shows.
+const maxStoredExpiration = 1<<53 - 1
+
 // Limits are the size limits a Service enforces. The zero value of a field
 // means Cloudflare's limit.
 type Limits struct {

@@ -211,6 +211,18 @@ func TestRESTValues(t *testing.T) {
 	}
 	emu.Clock.Advance(time.Second)
 	expectJSON(t, emu, req{method: "GET", path: values + "short"}, 404, errEnvelope(10009, "get: 'key not found'"))
+
+	// The latest expiration a put takes (2^53-1) is stored as given, not
+	// rounded or clamped: the value header and the key list agree.
+	const latest = "9007199254740991"
+	expectJSON(t, emu, req{method: "PUT", path: values + "far?expiration=" + latest, body: []byte("x")}, 200, okEnvelope(`{}`))
+	if resp, _ := send(t, emu, req{method: "GET", path: values + "far"}); resp.Header.Get("expiration") != latest {
+		t.Errorf("GET far: expiration header %q, want %s", resp.Header.Get("expiration"), latest)
+	}
+	_, list := send(t, emu, req{method: "GET", path: nsBase + "/" + rateLimits + "/keys?prefix=far"})
+	if !strings.Contains(string(list), `{"name":"far","expiration":`+latest+`}`) {
+		t.Errorf("key list %s does not show expiration %s", list, latest)
+	}
 }
 
 func TestRESTKeyEncoding(t *testing.T) {
@@ -227,6 +239,9 @@ func TestRESTKeyEncoding(t *testing.T) {
 		{"space, question mark, unicode", url.PathEscape("日本 語?#"), "日本 語?#"},
 		{"plus stays plus", "a+b", "a+b"},
 		{"rate limit key", url.PathEscape("rate:user:u-1:GET:/api/jobs"), "rate:user:u-1:GET:/api/jobs"},
+		{"encoded dot segments", "a%2F..%2Fc", "a/../c"},
+		{"encoded double slash", "a%2F%2Fb", "a//b"},
+		{"encoded dot dot segment", "x/%2E%2E/y", "x/../y"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			expectJSON(t, emu, req{method: "PUT", path: values + tc.path, body: []byte(tc.name)}, 200, okEnvelope(`{}`))
@@ -263,13 +278,32 @@ func TestRESTValidation(t *testing.T) {
 			errEnvelope(10001, "Invalid expiration_ttl of abc. Please specify integer greater than 0.")},
 		{"ttl 0", req{method: "PUT", path: values + "k?expiration_ttl=0", body: []byte("v")}, 400,
 			errEnvelope(10001, "Invalid expiration_ttl of 0. Please specify integer greater than 0.")},
-		{"ttl 60.5 is 60", req{method: "PUT", path: values + "k?expiration_ttl=60.5", body: []byte("v")}, 200, okEnvelope(`{}`)},
+		{"ttl 60.5", req{method: "PUT", path: values + "k?expiration_ttl=60.5", body: []byte("v")}, 400,
+			errEnvelope(10001, "Invalid expiration_ttl of 60.5. Please specify integer greater than 0.")},
+		{"ttl 60s", req{method: "PUT", path: values + "k?expiration_ttl=60s", body: []byte("v")}, 400,
+			errEnvelope(10001, "Invalid expiration_ttl of 60s. Please specify integer greater than 0.")},
+		{"ttl past 2^53", req{method: "PUT", path: values + fmt.Sprintf("k?expiration_ttl=%d", 1<<53-now), body: []byte("v")}, 400,
+			errEnvelope(10001, fmt.Sprintf("Invalid expiration_ttl of %d. Please specify an integer less than %d.", 1<<53-now, 1<<53-now))},
+		{"ttl past int64", req{method: "PUT", path: values + "k?expiration_ttl=99999999999999999999", body: []byte("v")}, 400,
+			errEnvelope(10001, fmt.Sprintf("Invalid expiration_ttl of 99999999999999999999. Please specify an integer less than %d.", 1<<53-now))},
+		{"ttl far below int64", req{method: "PUT", path: values + "k?expiration_ttl=-99999999999999999999", body: []byte("v")}, 400,
+			errEnvelope(10001, "Invalid expiration_ttl of -99999999999999999999. Please specify integer greater than 0.")},
 		{"ttl wins over expiration", req{method: "PUT", path: values + "k?expiration_ttl=60&expiration=1", body: []byte("v")}, 200, okEnvelope(`{}`)},
 		{"expiration now", req{method: "PUT", path: values + fmt.Sprintf("k?expiration=%d", now), body: []byte("v")}, 400,
 			errEnvelope(10001, fmt.Sprintf("Invalid expiration of %d. Please specify integer greater than the current number of seconds since the UNIX epoch.", now))},
 		{"expiration too soon", req{method: "PUT", path: values + fmt.Sprintf("k?expiration=%d", now+30), body: []byte("v")}, 400,
 			errEnvelope(10001, fmt.Sprintf("Invalid expiration of %d. Expiration times must be at least 60 seconds in the future.", now+30))},
 		{"expiration after 2038 is fine over REST", req{method: "PUT", path: values + "k?expiration=4102444800", body: []byte("v")}, 200, okEnvelope(`{}`)},
+		{"expiration not an integer", req{method: "PUT", path: values + fmt.Sprintf("k?expiration=%d.5", now+3600), body: []byte("v")}, 400,
+			errEnvelope(10001, fmt.Sprintf("Invalid expiration of %d.5. Please specify integer greater than the current number of seconds since the UNIX epoch.", now+3600))},
+		{"expiration 2^53", req{method: "PUT", path: values + "k?expiration=9007199254740992", body: []byte("v")}, 400,
+			errEnvelope(10001, "Invalid expiration of 9007199254740992. Please specify an integer less than 9007199254740992.")},
+		{"expiration past int64", req{method: "PUT", path: values + "k?expiration=99999999999999999999", body: []byte("v")}, 400,
+			errEnvelope(10001, "Invalid expiration of 99999999999999999999. Please specify an integer less than 9007199254740992.")},
+		{"bulk write ttl 60.5", req{method: "PUT", path: ns + "/bulk", body: []byte(`[{"key":"a","value":"v","expiration_ttl":60.5}]`)}, 400,
+			errEnvelope(10001, "Invalid expiration_ttl of 60.5. Please specify integer greater than 0.")},
+		{"bulk write expiration 1e30", req{method: "PUT", path: ns + "/bulk", body: []byte(`[{"key":"a","value":"v","expiration":1e30}]`)}, 400,
+			errEnvelope(10001, "Invalid expiration of 1e30. Please specify integer greater than the current number of seconds since the UNIX epoch.")},
 		{"key of 513 bytes", req{method: "PUT", path: values + strings.Repeat("k", 513), body: []byte("v")}, 414,
 			errEnvelope(10001, "UTF-8 encoded length of 513 exceeds key length limit of 512.")},
 		{"get key of 513 bytes", req{method: "GET", path: values + strings.Repeat("k", 513)}, 414,

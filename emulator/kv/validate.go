@@ -91,19 +91,29 @@ func (s *Service) validatePut(op string, p putRequest, now int64) (expiration in
 	switch {
 	case p.expirationTTL != nil:
 		raw := *p.expirationTTL
-		ttl, ok := parseJSInt(raw)
-		if !ok || ttl <= 0 {
+		ttl, err := strconv.ParseInt(raw, 10, 64) // saturates beyond int64
+		tooLate := ttl > maxStoredExpiration-now
+		if err != nil && !tooLate || ttl <= 0 {
 			return 0, nil, failed(op, http.StatusBadRequest, "Invalid expiration_ttl of %s. Please specify integer greater than 0.", raw)
 		}
 		if ttl < MinExpirationTTL {
 			return 0, nil, failed(op, http.StatusBadRequest, "Invalid expiration_ttl of %s. Expiration TTL must be at least %d.", raw, MinExpirationTTL)
 		}
-		expiration = satAdd(now, ttl)
+		if tooLate {
+			// Differs from Cloudflare: no recorded bound; worded like key_count_limit's.
+			return 0, nil, failed(op, http.StatusBadRequest, "Invalid expiration_ttl of %s. Please specify an integer less than %d.", raw, maxStoredExpiration-now+1)
+		}
+		expiration = now + ttl
 	case p.expiration != nil:
 		raw := *p.expiration
-		exp, ok := parseJSInt(raw)
-		if !ok || exp <= now {
+		exp, err := strconv.ParseInt(raw, 10, 64) // saturates beyond int64
+		tooLate := exp > maxStoredExpiration
+		if err != nil && !tooLate || exp <= now {
 			return 0, nil, failed(op, http.StatusBadRequest, "Invalid expiration of %s. Please specify integer greater than the current number of seconds since the UNIX epoch.", raw)
+		}
+		if tooLate {
+			// Differs from Cloudflare: no recorded bound; worded like key_count_limit's.
+			return 0, nil, failed(op, http.StatusBadRequest, "Invalid expiration of %s. Please specify an integer less than %d.", raw, int64(maxStoredExpiration)+1)
 		}
 		if exp < now+MinExpirationTTL {
 			return 0, nil, failed(op, http.StatusBadRequest, "Invalid expiration of %s. Expiration times must be at least %d seconds in the future.", raw, MinExpirationTTL)
@@ -175,13 +185,6 @@ func parseJSInt(s string) (int64, bool) {
 		n = -n
 	}
 	return n, true
-}
-
-func satAdd(a, b int64) int64 {
-	if b > 0 && a > (1<<63-1)-b {
-		return 1<<63 - 1
-	}
-	return a + b
 }
 
 // validateCacheTTL checks get's cacheTtl (0 = not given).
