@@ -235,6 +235,22 @@ func TestErrors(t *testing.T) {
 			_, err := x.Query(ctx, []float32{1, 2, 3}, runtime.VectorizeQueryOptions{ReturnMetadata: "some"})
 			return err
 		}, 400, 40026, `Invalid returnMetadata option. Expected: true, false, "none", "indexed" or "all"; got: some`},
+		{"query topK -1", func() error {
+			_, err := x.Query(ctx, []float32{1, 2, 3}, runtime.VectorizeQueryOptions{TopK: -1})
+			return err
+		}, 400, 40025, "VECTOR_QUERY_ERROR (code = 40025): min top K is 1, but got -1"},
+		{"queryById topK -1", func() error {
+			_, err := x.QueryByID(ctx, "job:1", runtime.VectorizeQueryOptions{TopK: -1})
+			return err
+		}, 400, 40025, "VECTOR_QUERY_ERROR (code = 40025): min top K is 1, but got -1"},
+		{"insert nothing", func() error {
+			_, err := x.Insert(ctx, nil)
+			return err
+		}, 400, 40023, "VECTOR_INSERT_ERROR (code = 40023): failed to parse insert vectors request in json format"},
+		{"upsert nothing", func() error {
+			_, err := x.Upsert(ctx, []runtime.VectorizeVector{})
+			return err
+		}, 400, 40023, "VECTOR_UPSERT_ERROR (code = 40023): failed to parse upsert vectors request in json format"},
 		{"insert dimensions", func() error {
 			_, err := x.Insert(ctx, []runtime.VectorizeVector{vec("ok", 1, 2, 3), vec("job:1", 1, 2)})
 			return err

@@ -3,6 +3,7 @@ package vectorize
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"jobmatch-edge/runtime"
 )
@@ -24,6 +25,13 @@ func opError(op string, code int, format string, args ...any) *runtime.Error {
 		Code:    code,
 		Message: fmt.Sprintf("%s_ERROR (code = %d): %s", op, code, fmt.Sprintf(format, args...)),
 	}
+}
+
+// errParseVectors is the recorded refusal of an insert or upsert body that
+// does not parse as vectors.
+func errParseVectors(op string) *runtime.Error {
+	verb := strings.ToLower(strings.TrimPrefix(op, "VECTOR_"))
+	return opError(op, runtime.CodeVectorizeParseVectors, "failed to parse %s vectors request in json format", verb)
 }
 
 // ErrIndexNotFound matches (with errors.Is) every missing-index error.

@@ -187,6 +187,11 @@ func (x *Index) write(ctx context.Context, op string, vectors []runtime.Vectoriz
 	if len(vectors) > maxBatch {
 		return runtime.VectorizeMutation{}, opError(op, runtime.CodeVectorizeTooManyIDs, "too many vectors in payload; max count is %d, got %d", maxBatch, len(vectors))
 	}
+	if len(vectors) == 0 {
+		// Differs from Cloudflare: no recorded answer to a write without
+		// vectors; it is refused with the recorded parse failure.
+		return runtime.VectorizeMutation{}, errParseVectors(op)
+	}
 	batch := make([]*prepared, 0, len(vectors))
 	pos := make(map[string]int, len(vectors))
 	for i := range vectors {

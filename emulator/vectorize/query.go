@@ -31,8 +31,11 @@ func (x *Index) plan(o runtime.VectorizeQueryOptions) (queryPlan, error) {
 	default:
 		return p, ErrReturnMetadata.Withf("Invalid returnMetadata option. Expected: true, false, \"none\", \"indexed\" or \"all\"; got: %s", p.metadata)
 	}
-	if p.topK <= 0 {
+	switch {
+	case p.topK == 0: // not given
 		p.topK = lim.DefaultTopK
+	case p.topK < 0:
+		return p, errTopKTooSmall(p.topK)
 	}
 	if p.returnValues || p.metadata == runtime.VectorizeMetadataAll {
 		if p.topK > lim.MaxTopKWithValues {
@@ -47,6 +50,13 @@ func (x *Index) plan(o runtime.VectorizeQueryOptions) (queryPlan, error) {
 	}
 	p.filter = f
 	return p, nil
+}
+
+// errTopKTooSmall refuses a topK below 1.
+// Differs from Cloudflare: no recorded text; worded like the recorded
+// "max top K is 100, but got 101", with the same code.
+func errTopKTooSmall(topK int) error {
+	return opError(opQuery, runtime.CodeVectorizeTopK, "min top K is 1, but got %d", topK)
 }
 
 // ErrReturnMetadata is the binding's refusal of a returnMetadata value

@@ -13,7 +13,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"jobmatch-edge/emulator/cfapi"
 	"jobmatch-edge/runtime"
@@ -154,8 +153,7 @@ type ndjsonVector struct {
 }
 
 func (s *Service) handleWrite(w http.ResponseWriter, r *http.Request, x *Index, op string, upsert bool) error {
-	verb := strings.ToLower(strings.TrimPrefix(op, "VECTOR_"))
-	parseErr := opError(op, runtime.CodeVectorizeParseVectors, "failed to parse %s vectors request in json format", verb)
+	parseErr := errParseVectors(op)
 	discard := r.URL.Query().Get("unparsable-behavior") == "discard"
 	body, err := readVectorsBody(r)
 	if err != nil {
@@ -223,7 +221,7 @@ func readVectorsBody(r *http.Request) ([]byte, error) {
 // queryBody is the REST query request.
 type queryBody struct {
 	Vector         []float64       `json:"vector"`
-	TopK           int             `json:"topK"`
+	TopK           *int            `json:"topK"` // nil: not given (the default)
 	Namespace      string          `json:"namespace"`
 	ReturnValues   bool            `json:"returnValues"`
 	ReturnMetadata json.RawMessage `json:"returnMetadata"`
@@ -247,7 +245,13 @@ func (s *Service) handleQuery(w http.ResponseWriter, r *http.Request, x *Index) 
 		}
 		return errQueryParse("%v", err)
 	}
-	o := runtime.VectorizeQueryOptions{TopK: body.TopK, Namespace: body.Namespace, ReturnValues: body.ReturnValues}
+	o := runtime.VectorizeQueryOptions{Namespace: body.Namespace, ReturnValues: body.ReturnValues}
+	if body.TopK != nil {
+		if *body.TopK < 1 {
+			return errTopKTooSmall(*body.TopK)
+		}
+		o.TopK = *body.TopK
+	}
 	if raw := bytes.TrimSpace(body.ReturnMetadata); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
 		var mode string
 		if json.Unmarshal(raw, &mode) != nil {
