@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"jobmatch-edge/emulator/ai"
@@ -36,6 +37,9 @@ type Options struct {
 	Sync      bool           // fsync every write
 	AccountID string         // the account id REST paths must carry
 	APIToken  string         // when set, /client/v4 and /_edge demand it
+	// PublicURL is the origin clients reach the server at (default
+	// DefaultPublicURL); it replaces OriginPlaceholder in the config's vars.
+	PublicURL string
 	Version   string
 	Clock     runtime.Clock // default runtime.SystemClock
 	Logger    *slog.Logger  // default: discard
@@ -101,13 +105,17 @@ func New(ctx context.Context, opts Options) (em *Emulator, err error) {
 	if e.lock, err = lockState(opts); err != nil {
 		return nil, err
 	}
+	vars, err := e.resolveVars()
+	if err != nil {
+		return nil, err
+	}
 	e.fetch = runtime.NewInProcessTransport(e.mux)
 	e.env = &runtime.Env{
 		KV:        map[string]runtime.KVNamespace{},
 		D1:        map[string]runtime.D1Database{},
 		R2:        map[string]runtime.R2Bucket{},
 		Vectorize: map[string]runtime.VectorizeIndex{},
-		Vars:      opts.Config.Bindings(),
+		Vars:      vars,
 		Clock:     opts.Clock,
 		Fetch:     &http.Client{Transport: e.fetch},
 		Log:       e.log.With("svc", "worker"),
@@ -158,7 +166,22 @@ func (opts Options) withDefaults() (Options, error) {
 	if opts.AccountID == "" {
 		opts.AccountID = DefaultAccountID
 	}
+	if opts.PublicURL == "" {
+		opts.PublicURL = DefaultPublicURL
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	return opts, nil
+}
+
+// resolveVars is the config's vars and secrets with the placeholders
+// filled in: the public origin, and the state dir's secrets (fresh ones in
+// memory). The state dir is locked by now.
+func (e *Emulator) resolveVars() (map[string]string, error) {
+	secrets, err := OpenSecrets(e.dir(""), true)
+	if err != nil {
+		return nil, err
+	}
+	return ResolveVars(e.opts.Config.Bindings(), e.opts.PublicURL, secrets)
 }
 
 // lockState creates and locks the state dir (nothing, in memory).

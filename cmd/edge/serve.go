@@ -24,6 +24,7 @@ import (
 type serveFlags struct {
 	common
 	addr      string
+	publicURL string
 	inMemory  bool
 	sync      bool
 	apiToken  string
@@ -51,6 +52,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var f serveFlags
 	fs := newFlagSet("serve", "edge [serve] [flags]", stderr)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "address to listen on (a non-loopback address requires --api-token)")
+	fs.StringVar(&f.publicURL, "public-url", "", "origin clients reach the server at, behind a proxy (default: http://<the bound --addr>); the built-in config's URLs follow it")
 	f.common.register(fs)
 	fs.BoolVar(&f.inMemory, "in-memory", false, "keep all state in memory (nothing is written to --state-dir)")
 	fs.BoolVar(&f.sync, "sync", false, "fsync every write (power-loss durability; slower)")
@@ -77,8 +79,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	if err := checkExposure(f.addr, f.apiToken); err != nil {
-		return err
+	for _, a := range []struct{ flag, addr string }{{"--addr", f.addr}, {"--s3-addr", f.s3Addr}} {
+		if err := checkExposure(a.flag, a.addr, f.apiToken); err != nil {
+			return err
+		}
+	}
+	if f.publicURL != "" {
+		if _, err := emulator.CheckPublicURL(f.publicURL); err != nil {
+			return err
+		}
 	}
 	cfg, err := f.loadConfig()
 	if err != nil {
@@ -110,6 +119,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listening on %s: %w (is another edge or wrangler dev running? pick another --addr)", f.addr, err)
 	}
 	defer ln.Close()
+	// The listener is bound first, so the origin is the real one (--addr
+	// 127.0.0.1:0 included).
+	if opts.PublicURL, err = emulator.PublicURL(f.publicURL, ln.Addr()); err != nil {
+		return err
+	}
 	em, err := emulator.New(ctx, opts)
 	if err != nil {
 		return err
@@ -218,14 +232,15 @@ func stateLabel(dir string, inMemory bool) string {
 	return dir
 }
 
-// checkExposure refuses a listen address off loopback unless a token guards it.
-func checkExposure(addr, token string) error {
+// checkExposure refuses a listen address (of flag) off loopback unless a
+// token guards the server.
+func checkExposure(flag, addr, token string) error {
 	if token != "" {
 		return nil
 	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--addr %q: %w (use host:port, e.g. 127.0.0.1:8787)", addr, err)
+		return fmt.Errorf("%s %q: %w (use host:port, e.g. 127.0.0.1:8787)", flag, addr, err)
 	}
 	if host == "localhost" {
 		return nil

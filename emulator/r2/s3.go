@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"jobmatch-edge/emulator/internal/httpguard"
 	"jobmatch-edge/runtime"
 )
 
@@ -49,6 +50,10 @@ func (h *s3Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		h.svc.log.ErrorContext(r.Context(), "s3 request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	writeS3Error(w, r, e)
+}
+
+func writeS3Error(w http.ResponseWriter, r *http.Request, e *s3Error) {
 	for k, v := range e.Header {
 		w.Header()[k] = v
 	}
@@ -59,12 +64,21 @@ func (h *s3Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeXML(w, e.Status, e.body())
 }
 
+// RequestTimeout answers, as S3 does, a request whose body stopped
+// arriving (the S3 listener bounds body progress; see
+// httpguard.ServeIdleBody).
+func RequestTimeout(w http.ResponseWriter, r *http.Request) { writeS3Error(w, r, errRequestTimeout) }
+
 func (h *s3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The Date header comes from the clock, as every time here does: SDKs
 	// correct their clock offset from it.
 	w.Header().Set("Date", h.svc.clock.Now().UTC().Format(http.TimeFormat))
 	h.svc.log.DebugContext(r.Context(), "s3 request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery,
 		"payload", r.Header.Get("X-Amz-Content-Sha256"), "expect", r.Header.Get("Expect"), "encoding", r.Header.Get("Content-Encoding"))
+	if httpguard.BadEscape(r) {
+		h.fail(w, r, errInvalidURI)
+		return
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		h.fail(w, r, newS3Error(400, "InvalidArgument", "Invalid query string"))
@@ -75,8 +89,15 @@ func (h *s3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, e)
 		return
 	}
+	// The path is taken literally, as S3 takes it: a key may hold "//",
+	// "." and ".." segments (SDKs send them unencoded), so nothing is
+	// cleaned. Only the bucket, the first segment, must be there.
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	bucketName, key, _ := strings.Cut(path, "/")
+	if bucketName == "" && path != "" {
+		h.fail(w, r, errInvalidBucketName)
+		return
+	}
 	if bucketName == "" {
 		if r.Method != http.MethodGet {
 			h.fail(w, r, errMethodNotAllowed)

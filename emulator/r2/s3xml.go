@@ -47,6 +47,11 @@ var (
 	errInvalidPartOrder = newS3Error(400, "InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
 	errIncompleteBody   = newS3Error(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
 	errBadChunk         = newS3Error(400, "InvalidRequest", "Invalid aws-chunked payload encoding")
+	// S3's own answers for a target that does not parse, an empty bucket
+	// name ("//key") and a body that stopped arriving.
+	errInvalidURI        = newS3Error(400, "InvalidURI", "Couldn't parse the specified URI.")
+	errInvalidBucketName = newS3Error(400, "InvalidBucketName", "The specified bucket is not valid.")
+	errRequestTimeout    = newS3Error(400, "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 )
 
 // sigMismatchMessage is SignatureDoesNotMatch's text.
