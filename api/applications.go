@@ -821,6 +821,9 @@ func (a *App) handleCreateApplication(c echo.Context) error {
 		Bind(id, uid, nullable(jobID), *jobTitle, *company, st, nullable(selected), stored, now, now))
 	if _, err := db.Batch(ctx, stmts); err != nil {
 		a.consoleError(c, "Failed to create application: %v", err)
+		if tooBigForD1(err) {
+			return bodyError(err.Error()) // the request's fault: 400, as profileFail
+		}
 		return errors.New("Failed to create application")
 	}
 	return writeJSON(c, http.StatusCreated, ordObj{
@@ -935,6 +938,9 @@ func (a *App) handleUpdateApplication(c echo.Context) error {
 	db := a.env.D1["DB"]
 	cols, args := setClause(set)
 	res, err := db.Prepare("UPDATE applications SET " + cols + "updated_at = ? WHERE id = ? AND user_id = ?").Bind(append(args, now, id, uid)...).Run(ctx)
+	if tooBigForD1(err) {
+		return bodyError(err.Error())
+	}
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -42,9 +43,23 @@ func (a *App) profileRoutes() {
 
 // profileFail logs "[Profile] Error {doing} {what}: err" and answers the
 // E-local 500 "Failed to {do} {what}" with the raw message.
+//
+// Differs from the original: a value too large for a D1 row is the request's
+// fault, so it is the 400 readJSONBody gives an unusable body, with D1's
+// message as the reason, not a 500.
 func (a *App) profileFail(c echo.Context, doing, do, what string, err error) error {
 	a.consoleError(c, "[Profile] Error %s %s: %v", doing, what, err)
+	if tooBigForD1(err) {
+		return bodyError(err.Error())
+	}
 	return localFail(c, "Failed to "+do+" "+what, err)
+}
+
+// tooBigForD1 reports D1's refusal of a value or row over its 2,000,000-byte
+// limit (SQLITE_TOOBIG).
+func tooBigForD1(err error) bool {
+	var de *runtime.D1Error
+	return errors.As(err, &de) && strings.Contains(de.Error(), "SQLITE_TOOBIG")
 }
 
 // localFail is the E-local 500 {error, message} with the raw message.
@@ -442,6 +457,7 @@ const (
 	maxUploadBody  = 100 << 20
 	avatarURLTTL   = 24 * time.Hour // getDownloadUrl(AVATARS, key, 86400)
 	downloadPrefix = "/api/files/download/"
+	maxR2Key       = 1024 // bytes in an R2 key
 )
 
 var avatarTypes = []string{"jpg", "jpeg", "png", "webp", "gif"}
@@ -492,6 +508,7 @@ func readFormFile(c echo.Context, field string, max int64) (formFile, error) {
 		if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 			name = name[i+1:]
 		}
+		name = strings.ToValidUTF8(name, "\uFFFD") // File.name is a USVString
 		f := formFile{name: name, contentType: part.Header.Get("Content-Type")}
 		var buf bytes.Buffer
 		n, err := io.CopyN(&buf, part, max+1)
@@ -535,8 +552,9 @@ func checkFileSize(size, max int64) error {
 }
 
 // uniqueFilename is generateUniqueFilename: "{name without its last
-// extension}-{epoch ms}-{6 base-36 characters}.{extension}".
-func uniqueFilename(name string, now time.Time) string {
+// extension}-{epoch ms}-{6 base-36 characters}.{extension}", the name part
+// shortened (on a character boundary) when the whole would exceed max bytes.
+func uniqueFilename(name string, now time.Time, max int) string {
 	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
 	var r [6]byte
 	_, _ = rand.Read(r[:])
@@ -547,7 +565,19 @@ func uniqueFilename(name string, now time.Time) string {
 	if i := strings.LastIndex(name, "."); i >= 0 && i < len(name)-1 {
 		base = name[:i]
 	}
-	return fmt.Sprintf("%s-%d-%s.%s", base, now.UnixMilli(), r[:], fileExtension(name))
+	suffix := fmt.Sprintf("-%d-%s.%s", now.UnixMilli(), r[:], fileExtension(name))
+	return truncateBytes(base, max-len(suffix)) + suffix
+}
+
+// truncateBytes cuts s to at most n bytes without splitting a character.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:max(n, 0)]
 }
 
 // fileDownloadURL is getDownloadUrl's URL: the authenticated download route
@@ -642,11 +672,14 @@ func (a *App) handleUploadAvatar(c echo.Context) error {
 	}
 	bucket := a.env.R2["AVATARS"]
 	now := a.clock.Now()
-	key := "users/" + uid + "/profile/" + uniqueFilename(file.name, now)
+	// Differs from the original: a name too long for an R2 key (1024 bytes)
+	// or its metadata (8 KiB) is shortened instead of failing the put.
+	prefix := "users/" + uid + "/profile/"
+	key := prefix + uniqueFilename(file.name, now, maxR2Key-len(prefix))
 	a.consoleLog(c, "[Profile] Uploading to R2 with key: %s", key)
 	obj, err := bucket.Put(ctx, key, bytes.NewReader(file.data), runtime.R2PutOptions{
 		HTTPMetadata:   runtime.R2HTTPMetadata{ContentType: file.contentType},
-		CustomMetadata: map[string]string{"userId": uid, "originalName": file.name, "uploadedAt": isoTime(now)},
+		CustomMetadata: map[string]string{"userId": uid, "originalName": truncateBytes(file.name, maxR2Key), "uploadedAt": isoTime(now)},
 	})
 	if err != nil {
 		return fail(http.StatusInternalServerError, fmt.Errorf("Failed to upload file: %w", err))

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"jobmatch-edge/runtime"
 )
@@ -622,6 +623,15 @@ func TestUploadAvatar(t *testing.T) {
 		t.Errorf("objects after the replacement: %v, want only %s", keys, key2)
 	}
 
+	// A name too long for an R2 key is shortened, on a character boundary.
+	for _, name := range []string{strings.Repeat("a", 2000) + ".png", strings.Repeat("ä", 700) + ".png"} {
+		r := uploadAvatar(t, ta, tok, name, "image/png", pngBytes)
+		k, _ := r.json(t)["file"].(map[string]any)["key"].(string)
+		if r.status != 200 || len(k) > 1024 || len(k) < 1000 || !utf8.ValidString(k) || !strings.HasSuffix(k, ".png") {
+			t.Errorf("long name %.10s…: %d key %q (%d bytes)", name, r.status, k, len(k))
+		}
+	}
+
 	// Exactly 5 MiB is allowed.
 	if r := uploadAvatar(t, ta, tok, "big.webp", "image/webp", strings.Repeat("x", 5<<20)); r.status != 200 || r.json(t)["file"].(map[string]any)["size"] != float64(5<<20) {
 		t.Errorf("5 MiB: %d %.200s", r.status, r.body)
@@ -852,6 +862,34 @@ func TestProfileRoutesInvalidateAnalyses(t *testing.T) {
 			if count(uid) != want || count(uidB) != int64(1) {
 				t.Errorf("analyses left: %v of A's (want %d), %v of B's (want 1)", count(uid), want, count(uidB))
 			}
+		})
+	}
+}
+
+// A value over D1's 2,000,000-byte limit is the request's fault: a 400, not
+// the original's 500, on every route that stores what the body says.
+func TestValuesTooBigForD1(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	tok, _ := ta.token(t, "ada@example.com")
+	mustProfile(t, ta, tok)
+	huge := strings.Repeat("a", 2_000_001)
+	r := ta.do(t, "POST", "/api/applications", map[string]any{"jobTitle": "T", "company": "C"}, auth(tok)...)
+	app, _ := r.json(t)["id"].(string)
+	work := addWork(t, ta, tok, map[string]any{"title": "T", "company": "C", "start_date": "2020"})["id"].(string)
+	for _, tc := range []struct {
+		method, path string
+		body         map[string]any
+	}{
+		{"PATCH", "/api/profile", map[string]any{"professional_summary": huge}},
+		{"POST", "/api/profile/work-experience", map[string]any{"title": "T", "company": "C", "start_date": "2020", "description": huge}},
+		{"PATCH", "/api/profile/work-experience/" + work, map[string]any{"description": huge}},
+		{"POST", "/api/profile/education", map[string]any{"school": huge}},
+		{"POST", "/api/applications", map[string]any{"jobTitle": huge, "company": "C"}},
+		{"PATCH", "/api/applications/" + app, map[string]any{"selectedVariantId": huge}},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			wantBodyRefused(t, ta.do(t, tc.method, tc.path, tc.body, auth(tok)...), "D1_ERROR: string or blob too big: SQLITE_TOOBIG")
 		})
 	}
 }

@@ -20,6 +20,9 @@ func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulat
 	fmt.Fprintf(w, "edge %s: Cloudflare, offline, serving %s (env %s, config %s)\n", version, o.Config.Name, env, cfgName)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  listening\t%s\n", base)
+	if o.PublicURL != base {
+		fmt.Fprintf(tw, "  public url\t%s\n", o.PublicURL)
+	}
 	fmt.Fprintf(tw, "  state\t%s\n", stateLabel(o.StateDir, o.InMemory))
 	fmt.Fprintf(tw, "  account\t%s\n", o.AccountID)
 	fmt.Fprintln(tw, "  bindings")
@@ -52,6 +55,13 @@ func printBanner(w io.Writer, em *emulator.Emulator, base string, extra []emulat
 	}
 	if em.Auth != nil {
 		fmt.Fprintf(tw, "  demo user\t%s / %s  (a token for curl: edge token --email %s)\n", demoEmail, demoPassword, demoEmail)
+		vars := em.Env().Vars
+		fmt.Fprintf(tw, "  supabase keys\tanon %s  service role %s\n", vars["SUPABASE_ANON_KEY"], vars["SUPABASE_SERVICE_ROLE_KEY"])
+		hint := ""
+		if !o.InMemory {
+			hint = "  (edge secrets --state-dir " + o.StateDir + " prints these)"
+		}
+		fmt.Fprintf(tw, "  jwt secret\t%s%s\n", vars["SUPABASE_JWT_SECRET"], hint)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "ready: press Ctrl-C to stop (in-flight requests drain, stores close cleanly)")

@@ -3,9 +3,9 @@ package main
 // The JobMatch team's Phase 2 test plan (the curl calls and expected log
 // lines of their "Testing Phase 2 Changes" section), run word for word
 // against a real `edge serve` on a loopback port with a fresh state dir. Only
-// the origin changes (the plan's https://jobmatch-ai-dev.workers.dev, and the
-// configuration's http://127.0.0.1:8787, become the test server's), and the
-// token comes from the local Supabase Auth stand-in. The log lines are read
+// the origin changes (the plan's https://jobmatch-ai-dev.workers.dev becomes
+// the test server's, which the built-in configuration's URLs follow too),
+// and the token comes from the local Supabase Auth stand-in. The log lines are read
 // as a developer reads them: from `edge tail --format json`.
 
 import (
@@ -31,9 +31,6 @@ import (
 const (
 	e2eAccount = "280c58ea17d9fe3235c33bd0a52a256b"
 	e2eAnonKey = "edge-local-anon-key" // fixtures/.dev.vars SUPABASE_ANON_KEY
-	// configOrigin is the origin fixtures/.dev.vars gives the LinkedIn
-	// stand-in and the callback (a developer's `edge serve` listens there).
-	configOrigin = "http://127.0.0.1:8787"
 )
 
 // ---- edge tail, as the test's log reader ----
@@ -303,15 +300,6 @@ func d1Query(t *testing.T, api, sql string, params ...any) []map[string]any {
 		t.Fatalf("D1 query %q: %+v", sql, res)
 	}
 	return res[0].Results
-}
-
-// local maps an address the configuration gives (http://127.0.0.1:8787/…)
-// to the test server's origin: the one change the plan allows.
-func local(s *server, u string) string {
-	if strings.HasPrefix(u, configOrigin+"/") {
-		return s.URL + strings.TrimPrefix(u, configOrigin)
-	}
-	return u
 }
 
 // signUp signs a user up through the Supabase Auth stand-in (/auth/v1), as
@@ -620,24 +608,30 @@ func linkedinFlow(t *testing.T, s *server, tail *tailReader, api string, bearer 
 	// Follow authUrl through the stand-in (a browser would): the
 	// authorization page approves as the demo member and redirects to
 	// the callback, which imports the profile and redirects to the app.
+	// Both are on the server's own origin (the built-in configuration's
+	// URLs follow the address it is bound to).
 	au, err := url.Parse(init.AuthURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q := au.Query(); q.Get("state") != init.State || q.Get("response_type") != "code" || q.Get("scope") != "openid profile email" {
+	if q := au.Query(); q.Get("state") != init.State || q.Get("response_type") != "code" || q.Get("scope") != "openid profile email" ||
+		q.Get("redirect_uri") != s.URL+"/api/auth/linkedin/callback" {
 		t.Errorf("authUrl query: %s", au.RawQuery)
 	}
-	authURL := local(s, init.AuthURL)
+	if !strings.HasPrefix(init.AuthURL, s.URL+"/_edge/linkedin/oauth/v2/authorization?") {
+		t.Errorf("authUrl = %s, want the stand-in on %s", init.AuthURL, s.URL)
+	}
+	authURL := init.AuthURL
 	if member != "" {
 		authURL += "&login_hint=" + url.QueryEscape(member)
 	}
 	auth := e2eDo(t, "GET", authURL, nil, browser...)
 	loc := auth.header.Get("Location")
-	if auth.status != http.StatusFound || !strings.HasPrefix(loc, configOrigin+"/api/auth/linkedin/callback?") {
+	if auth.status != http.StatusFound || !strings.HasPrefix(loc, s.URL+"/api/auth/linkedin/callback?") {
 		t.Fatalf("authorization page = %d Location %q %s", auth.status, loc, auth.body)
 	}
 	m = tail.mark()
-	cb := e2eDo(t, "GET", local(s, loc), nil, browser...)
+	cb := e2eDo(t, "GET", loc, nil, browser...)
 	if cb.status != http.StatusFound || cb.header.Get("Location") != "http://localhost:5173/profile?linkedin=success" {
 		ev := tail.waitEvent(t, m, "GET", "/api/auth/linkedin/callback")
 		t.Errorf("callback = %d Location %q, want 302 to http://localhost:5173/profile?linkedin=success; the Worker logged:\n  %s",

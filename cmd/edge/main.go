@@ -6,6 +6,7 @@
 //	edge version             print the version
 //	edge kv key put|get|delete|list --binding NAME ...
 //	edge token --email EMAIL [--password P]
+//	edge secrets [--state-dir DIR]
 //
 // Run `edge --help` or `edge <command> --help` for the flags.
 package main
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runKV(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, getenv, stdout, stderr)
+	case "secrets":
+		return runSecrets(ctx, rest, getenv, stdout, stderr)
 	case "tail":
 		return runTail(ctx, rest, getenv, stdout, stderr)
 	case "d1":
@@ -81,6 +84,7 @@ Usage:
   edge version                                print the version
   edge kv key put|get|delete|list [flags]     read and write a KV namespace's state
   edge token --email EMAIL [--password P]     print an access token for a local user (created if needed)
+  edge secrets [--state-dir DIR]              print the Supabase Auth stand-in's keys and JWT secret
   edge tail [--format pretty|json] [filters]  stream a running server's Worker logs, like wrangler tail
   edge d1 migrations list|apply <database>    list or apply a D1 database's migrations
   edge d1 execute <database> --command SQL    run SQL (or --file F) against a D1 database [--json]

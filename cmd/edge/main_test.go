@@ -148,6 +148,15 @@ func TestServeRefusesNonLoopbackWithoutToken(t *testing.T) {
 			"refusing to listen on :0 (all interfaces) without --api-token: edge serves your local data and the Cloudflare REST API unauthenticated, so off loopback it must be guarded; pass --api-token TOKEN (or EDGE_API_TOKEN), or listen on 127.0.0.1"},
 		{"from EDGE_ADDR", nil, env("EDGE_ADDR", "0.0.0.0:0"),
 			"refusing to listen on 0.0.0.0:0 (0.0.0.0) without --api-token: edge serves your local data and the Cloudflare REST API unauthenticated, so off loopback it must be guarded; pass --api-token TOKEN (or EDGE_API_TOKEN), or listen on 127.0.0.1"},
+		{"S3 on all interfaces", []string{"--s3-addr", "0.0.0.0:0"}, env(),
+			"refusing to listen on 0.0.0.0:0 (0.0.0.0) without --api-token: edge serves your local data and the Cloudflare REST API unauthenticated, so off loopback it must be guarded; pass --api-token TOKEN (or EDGE_API_TOKEN), or listen on 127.0.0.1"},
+		{"S3 from EDGE_S3_ADDR", nil, env("EDGE_S3_ADDR", ":0"),
+			"refusing to listen on :0 (all interfaces) without --api-token: edge serves your local data and the Cloudflare REST API unauthenticated, so off loopback it must be guarded; pass --api-token TOKEN (or EDGE_API_TOKEN), or listen on 127.0.0.1"},
+		{"bad S3 address", []string{"--s3-addr", "8789"}, env(), `--s3-addr "8789": address 8789: missing port in address (use host:port, e.g. 127.0.0.1:8787)`},
+		{"public url with a path", []string{"--public-url", "https://edge.example.com/api"}, env(),
+			`--public-url "https://edge.example.com/api": give the origin clients reach the server at, scheme://host[:port] with no path (e.g. https://edge.example.com)`},
+		{"public url without scheme", nil, env("EDGE_PUBLIC_URL", "edge.example.com"),
+			`--public-url "edge.example.com": give the origin clients reach the server at, scheme://host[:port] with no path (e.g. https://edge.example.com)`},
 		{"bad log format", []string{"--log-format", "xml"}, env(), `--log-format "xml": use text or json`},
 		{"bad env var value", nil, env("EDGE_SYNC", "maybe"), `EDGE_SYNC="maybe": invalid argument "maybe" for "--sync" flag: must be true or false`},
 		{"unknown env", []string{"--env", "qa"}, env(),
@@ -178,7 +187,7 @@ func TestHelpListsEveryFlagWithDefault(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	for _, want := range []string{
-		"--addr string", `(default "127.0.0.1:8787"; env EDGE_ADDR)`,
+		"--addr string", `(default "127.0.0.1:8787"; env EDGE_ADDR)`, "--public-url string", `(default ""; env EDGE_PUBLIC_URL)`,
 		"--config string", "--env string", `(default "development"; env EDGE_ENV)`,
 		"--state-dir string", `(default ".edge"; env EDGE_STATE_DIR)`,
 		"--in-memory", "(default false; env EDGE_IN_MEMORY)", "--sync", "--api-token string", "--account-id string",
@@ -194,6 +203,10 @@ func TestHelpListsEveryFlagWithDefault(t *testing.T) {
 }
 
 func TestVersionAndUnknownCommand(t *testing.T) {
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, env(), &help, io.Discard); err != nil || !strings.Contains(help.String(), "\n  edge secrets [--state-dir DIR]  ") {
+		t.Errorf("help lacks edge secrets: %v\n%s", err, help.String())
+	}
 	var stdout bytes.Buffer
 	if err := run(context.Background(), []string{"version"}, env(), &stdout, io.Discard); err != nil || stdout.String() != "edge "+version+"\n" {
 		t.Errorf("version: %q %v", stdout.String(), err)
@@ -285,6 +298,10 @@ func TestTokenCommand(t *testing.T) {
 	offline, err := token("--email", "dev@example.com", "--password", "secret123", "--url", "http://127.0.0.1:1")
 	if err != nil || strings.Count(offline, ".") != 2 {
 		t.Fatalf("offline token: %q %v", offline, err)
+	}
+	// Its issuer is the server it would have asked.
+	if iss := claimsOf(t, offline)["iss"]; iss != "http://127.0.0.1:1/auth/v1" {
+		t.Errorf("offline token iss = %v", iss)
 	}
 	s := startServe(t, env(), "--state-dir", dir)
 	if !strings.Contains(s.Banner, "demo user") || !strings.Contains(s.Banner, demoEmail+" / "+demoPassword) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"jobmatch-edge/emulator"
+	"jobmatch-edge/emulator/config"
 	"jobmatch-edge/emulator/supabase"
 	"jobmatch-edge/runtime"
 )
@@ -52,7 +53,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	sess, err := tokenFromServer(ctx, serverURL, apiToken, email, password)
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		sess, err = tokenFromStateDir(c, email, password, stderr)
+		sess, err = tokenFromStateDir(c, serverURL, email, password, stderr)
 	}
 	if err != nil {
 		return err
@@ -100,7 +101,10 @@ func tokenFromServer(ctx context.Context, base, apiToken, email, password string
 	return env.Result, nil
 }
 
-func tokenFromStateDir(c common, email, password string, stderr io.Writer) (*supabase.Session, error) {
+// tokenFromStateDir opens the state dir's auth stand-in itself, with the
+// secrets the server uses (the state dir's, or the config's own); the
+// token's issuer is origin's, the server it would have asked.
+func tokenFromStateDir(c common, origin, email, password string, stderr io.Writer) (*supabase.Session, error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return nil, err
@@ -113,7 +117,10 @@ func tokenFromStateDir(c common, email, password string, stderr io.Writer) (*sup
 		return nil, err
 	}
 	defer lock.Release()
-	vars := cfg.Bindings()
+	vars, err := stateVars(cfg, origin, c.stateDir, true)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := supabase.Open(supabase.Options{
 		Dir: c.stateDir, Clock: runtime.SystemClock{}, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		JWTSecret: vars["SUPABASE_JWT_SECRET"], AnonKey: vars["SUPABASE_ANON_KEY"], ServiceRoleKey: vars["SUPABASE_SERVICE_ROLE_KEY"],
@@ -124,4 +131,65 @@ func tokenFromStateDir(c common, email, password string, stderr io.Writer) (*sup
 	}
 	defer svc.Close()
 	return svc.Token(email, password)
+}
+
+// stateVars is cfg's vars as a server on stateDir at origin sees them.
+func stateVars(cfg *config.Config, origin, stateDir string, writable bool) (map[string]string, error) {
+	secrets, err := emulator.OpenSecrets(stateDir, writable)
+	if err != nil {
+		return nil, err
+	}
+	return emulator.ResolveVars(cfg.Bindings(), strings.TrimRight(origin, "/"), secrets)
+}
+
+const secretsUsage = "edge secrets [--state-dir DIR] [--config wrangler.toml] [--env NAME]"
+
+// secretVars are what `edge secrets` prints: what a client or a script
+// needs to talk to the Supabase Auth stand-in, or to mint its own tokens.
+var secretVars = []string{"SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_JWT_SECRET"}
+
+// runSecrets prints the Supabase Auth stand-in's keys and JWT secret for a
+// state dir, as KEY=value lines: the ones edge made for it (made now if
+// none exist yet), or the ones the configuration sets itself. It reads
+// them while a server holds the state dir.
+func runSecrets(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("secrets", secretsUsage, stderr)
+	c.register(fs)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("secrets takes no arguments, got %q\nusage: %s", fs.Args(), secretsUsage)
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.Bindings()["SUPABASE_JWT_SECRET"] == "" {
+		return fmt.Errorf("%s sets no SUPABASE_JWT_SECRET (in .dev.vars): the Supabase Auth stand-in is off", cfg.Path)
+	}
+	if err := os.MkdirAll(c.stateDir, 0o755); err != nil {
+		return err
+	}
+	writable := true
+	lock, err := emulator.LockStateDir(c.stateDir)
+	switch {
+	case errors.Is(err, emulator.ErrStateDirBusy):
+		writable = false // the server made them when it started
+	case err != nil:
+		return err
+	default:
+		defer lock.Release()
+	}
+	vars, err := stateVars(cfg, emulator.DefaultPublicURL, c.stateDir, writable)
+	if err != nil {
+		return err
+	}
+	for _, k := range secretVars {
+		if v, ok := vars[k]; ok {
+			fmt.Fprintf(stdout, "%s=%s\n", k, v)
+		}
+	}
+	return nil
 }

@@ -112,7 +112,7 @@ async function main() {
     ok('getUser: session user, and getUser(jwt) from a fresh client');
   }
 
-  // refreshSession rotates the refresh token; the old one is refused after.
+  // refreshSession rotates the refresh token.
   const { data: refreshed, error: refreshErr } = await sb.auth.refreshSession();
   assert.equal(refreshErr, null, `refreshSession error: ${refreshErr?.message}`);
   assert.ok(refreshed.session, 'refreshSession returned no session');
@@ -125,11 +125,14 @@ async function main() {
   }
   ok('refreshSession: new session, refresh token rotated, getUser works with it');
   {
-    // A second client, so the failed refresh does not clear sb's session.
+    // The rotated token is the parent of the active one: GoTrue takes it for
+    // a client that lost the answer to its refresh and hands the active
+    // refresh token back (later reuse, which revokes the session, is tested
+    // in Go with a fake clock: it needs GoTrue's 10 s reuse interval to pass).
     const { data, error } = await client().auth.refreshSession({ refresh_token: first.refresh_token });
-    assertAuthError(error, { name: 'AuthApiError', message: 'Invalid Refresh Token: Already Used', code: 'refresh_token_already_used', status: 400 }, 'reused refresh token');
-    assert.equal(data.session, null);
-    ok('reused refresh token: 400 refresh_token_already_used "Invalid Refresh Token: Already Used"');
+    assert.equal(error, null, `refresh with the rotated token: ${error?.message}`);
+    assert.equal(data.session.refresh_token, refreshed.session.refresh_token, 'rotated token: the active refresh token is not handed back');
+    ok('rotated refresh token (parent of the active one): the active refresh token is handed back');
   }
   {
     const { error } = await client().auth.refreshSession({ refresh_token: 'not-a-refresh-token' });
