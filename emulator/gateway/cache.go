@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
+
+	"jobmatch-edge/emulator/internal/store"
 )
 
 // cache stores successful responses in Badger. Expiry is kept in each
@@ -111,33 +112,22 @@ func (e *entry) sizeOf(key []byte) int {
 
 const entryVersion = 1
 
-func openCache(dir string, inMemory, sync bool, hotBytes, headBytes int) (*cache, error) {
-	opts := badger.DefaultOptions(dir).
-		WithLogger(nil).
-		WithSyncWrites(sync).
-		// Small-memory settings: a cache of model answers is small and
-		// read-mostly, and the machine is shared with the other services.
-		WithMemTableSize(8 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
-		WithNumCompactors(2).
-		WithBaseTableSize(2 << 20).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(4 << 20).
-		WithValueLogFileSize(64 << 20).
+// openCache opens the cache's Badger store with edge's small-memory
+// settings (a cache of model answers is small and read-mostly), Badger's
+// errors and warnings logged to o.Logger.
+func openCache(o Options) (*cache, error) {
+	opts := store.BadgerOptions(o.Dir, o.Logger).
+		WithSyncWrites(o.Sync).
 		WithValueThreshold(64 << 10).
-		WithCompression(options.None).
-		WithMetricsEnabled(false).
 		WithDetectConflicts(false)
-	if inMemory {
+	if o.InMemory {
 		opts = opts.WithInMemory(true).WithDir("").WithValueDir("")
 	}
 	db, err := badger.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("opening gateway cache in %q: %w", dir, err)
+		return nil, fmt.Errorf("opening gateway cache in %q: %w", o.Dir, err)
 	}
-	return &cache{db: db, hot: newHotEntries(hotBytes), headBytes: headBytes}, nil
+	return &cache{db: db, hot: newHotEntries(o.Limits.HotBytes), headBytes: o.Limits.HeadBytes}, nil
 }
 
 func (c *cache) close() error { return c.db.Close() }

@@ -412,3 +412,14 @@ func TestCacheKeyIsUnambiguous(t *testing.T) {
 		t.Error("the same request gave two keys")
 	}
 }
+
+// TestCacheHasNoBlockCache: the cache's Badger store has no block cache,
+// whose monitor warned "Block cache might be too small" every minute under
+// load (store.BadgerOptions explains why).
+func TestCacheHasNoBlockCache(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if m := h.svc.cache.db.BlockCacheMetrics(); m != nil {
+		t.Errorf("block cache on: %v", m)
+	}
+}

@@ -149,7 +149,7 @@ func Open(opts Options) (*Service, error) {
 		ProviderWorkersAI: wai,
 		ProviderCompat:    &compatProvider{openai: openai, workersAI: wai},
 	}
-	if s.cache, err = openCache(opts.Dir, opts.InMemory, opts.Sync, l.HotBytes, l.HeadBytes); err != nil {
+	if s.cache, err = openCache(opts); err != nil {
 		return nil, err
 	}
 	if n, err := s.cache.purge(s.clock.Now()); err != nil {

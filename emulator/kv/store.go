@@ -1,14 +1,12 @@
 package kv
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
-	"log/slog"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
+
+	"jobmatch-edge/emulator/internal/store"
 )
 
 // Storage layout: one Badger DB for every namespace.
@@ -150,27 +148,14 @@ func decodeRecord(b []byte) (record, error) {
 	return r, nil
 }
 
-// badgerOptions are small-memory settings: Badger's defaults reserve a
-// 64 MiB memtable times five, a 256 MiB block cache and 1 GiB value-log
-// files, sized for a database server rather than a developer's laptop.
+// badgerOptions are edge's small-memory Badger settings (store.BadgerOptions)
+// with KV's own: 16 KiB values and up stay in the value log.
 func badgerOptions(o Options) badger.Options {
-	opts := badger.DefaultOptions(o.Dir).
+	opts := store.BadgerOptions(o.Dir, o.Logger).
 		WithSyncWrites(o.Sync).
-		WithLogger(badgerLogger{o.Logger}).
-		WithMemTableSize(8 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
-		WithBaseTableSize(2 << 20).
 		WithBaseLevelSize(8 << 20).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20).
 		WithValueThreshold(16 << 10).
-		WithValueLogFileSize(64 << 20).
-		WithNumCompactors(2).
-		WithNumGoroutines(2).
-		WithCompression(options.None).
-		WithMetricsEnabled(false)
+		WithNumGoroutines(2)
 	if o.InMemory {
 		// In-memory mode refuses values above the threshold; a record is at
 		// most one chunk plus its metadata and header.
@@ -178,24 +163,4 @@ func badgerOptions(o Options) badger.Options {
 			WithValueThreshold(2 * chunkSize)
 	}
 	return opts
-}
-
-// badgerLogger routes Badger's own log lines to slog: errors and warnings
-// only; Badger's info chatter (compactions, replays) is dropped.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, args ...any) { b.log(slog.LevelError, f, args) }
-
-func (b badgerLogger) Warningf(f string, args ...any) { b.log(slog.LevelWarn, f, args) }
-
-func (badgerLogger) Infof(string, ...any) {}
-
-func (badgerLogger) Debugf(string, ...any) {}
-
-func (b badgerLogger) log(level slog.Level, f string, args []any) {
-	msg := fmt.Sprintf(f, args...)
-	for len(msg) > 0 && msg[len(msg)-1] == '\n' {
-		msg = msg[:len(msg)-1]
-	}
-	b.l.Log(context.Background(), level, "badger: "+msg)
 }
