@@ -15,4 +15,9 @@
 //     key string; real Supabase keys are themselves JWTs.
 //   - Users and sessions are kept in memory and written through to SQLite
 //     (auth.sqlite in the state dir).
+//   - A token without a session_id claim is refused (GoTrue skips the
+//     session check for it).
+//   - Reusing a refresh token outside GoTrue's rules (not the parent of the
+//     active token, rotated more than 10 s ago) ends the whole session, its
+//     access tokens included; GoTrue revokes only its refresh tokens.
 package supabase
