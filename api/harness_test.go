@@ -17,7 +17,7 @@ type testApp struct {
 	app *App
 }
 
-func newTestApp(t *testing.T, opts ...emulatortest.Option) *testApp {
+func newTestApp(t testing.TB, opts ...emulatortest.Option) *testApp {
 	t.Helper()
 	emu := emulatortest.New(t, opts...)
 	app, err := New(emu.Env, Options{})
@@ -29,7 +29,7 @@ func newTestApp(t *testing.T, opts ...emulatortest.Option) *testApp {
 }
 
 // token returns an access token for a new local user and the user's id.
-func (ta *testApp) token(t *testing.T, email string) (string, string) {
+func (ta *testApp) token(t testing.TB, email string) (string, string) {
 	t.Helper()
 	s, err := ta.Auth.Token(email, "password123")
 	if err != nil {
