@@ -69,6 +69,10 @@
 //     large, upstream unreachable 502, cf-aig-request-timeout 504) use the
 //     gateway envelope with the generic v4 codes 7003 and 10001; the real
 //     codes are not documented.
+//   - A body over Limits.MaxRequestBody (25 MiB, our own limit) is read and
+//     discarded, up to Limits.MaxDiscardBody (100 MiB), before the 413, so
+//     a client that writes its whole body first gets the answer rather
+//     than a reset; a longer one is answered with Connection: close.
 //   - cf-aig-request-timeout is honoured (to the response headers);
 //     retries (cf-aig-max-attempts, cf-aig-retry-delay, cf-aig-backoff),
 //     rate limiting, dynamic routes, guardrails, DLP and log export are not
