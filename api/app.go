@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,13 +79,92 @@ func New(env *runtime.Env, opts Options) (*App, error) {
 	// The pipeline of §2.0, in order. Pre middleware runs before routing, so
 	// it covers unknown paths and preflights too.
 	e.Pre(a.tail, a.secureHeaders, a.cors, a.ipLimit)
+	// After routing, before any route's own middleware (auth).
+	e.Use(a.routeParams)
 	a.e = e
 	a.routes()
 	return a, nil
 }
 
-// ServeHTTP serves the API.
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.e.ServeHTTP(w, r) }
+// ServeHTTP serves the API. The router sees a copy of the request: a HEAD
+// is routed as the GET it mirrors, and the path is the one routingPath
+// gives.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// Hono answers HEAD by running the GET route and dropping the body:
+		// same status, same headers. net/http drops the body of a HEAD
+		// response (w still belongs to the HEAD request) and computes
+		// Content-Length from what a short handler wrote.
+		r = r.WithContext(context.WithValue(r.Context(), headKey{}, true))
+		r.Method = http.MethodGet
+	}
+	if p, ok := routingPath(r.URL.EscapedPath()); ok {
+		u := *r.URL
+		u.RawPath = p
+		r = r.WithContext(r.Context())
+		r.URL = &u
+	}
+	a.e.ServeHTTP(w, r)
+}
+
+type headKey struct{}
+
+// isHead reports whether the request is a HEAD served as its GET.
+func isHead(c echo.Context) bool { return isHeadRequest(c.Request()) }
+
+func isHeadRequest(r *http.Request) bool { return r.Context().Value(headKey{}) != nil }
+
+// routingPath is the path the router matches when the escaped path holds
+// percent-escapes: every escape decoded except %2F and %25, as Hono routes
+// on decodeURI(path). An encoded slash so stays inside its segment, and a
+// parameter is left for routeParams to decode exactly once.
+func routingPath(escaped string) (string, bool) {
+	if !strings.Contains(escaped, "%") {
+		return "", false
+	}
+	b := make([]byte, 0, len(escaped))
+	for i := 0; i < len(escaped); i++ {
+		if escaped[i] == '%' && i+2 < len(escaped) {
+			if v, err := strconv.ParseUint(escaped[i+1:i+3], 16, 8); err == nil && v != '/' && v != '%' {
+				b = append(b, byte(v))
+				i += 2
+				continue
+			}
+		}
+		b = append(b, escaped[i])
+	}
+	return string(b), true
+}
+
+// routeParams runs after routing: a parameter matches exactly one
+// non-empty path segment, as in Hono, so a value that is empty or spans a
+// "/" makes the request unmatched (the 404 route body, before any auth);
+// every other value is decoded once. The "*" of a catch-all is left alone.
+func (a *App) routeParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		names := c.ParamNames()
+		if len(names) == 0 {
+			return next(c)
+		}
+		vals := append([]string(nil), c.ParamValues()...)
+		for i, n := range names {
+			if n == "*" || i >= len(vals) {
+				continue
+			}
+			v := vals[i]
+			if v == "" || strings.Contains(v, "/") {
+				return echo.ErrNotFound
+			}
+			if strings.Contains(v, "%") {
+				if d, err := url.PathUnescape(v); err == nil {
+					vals[i] = d
+				}
+			}
+		}
+		c.SetParamValues(vals...)
+		return next(c)
+	}
+}
 
 func (a *App) routes() {
 	a.e.GET("/health", a.handleHealth)
@@ -92,6 +174,34 @@ func (a *App) routes() {
 	a.skillsRoutes()       // /api/skills (skills.go)
 	a.linkedinRoutes()     // /api/auth/linkedin (linkedin.go)
 	a.applicationsRoutes() // /api/applications (applications.go)
+	a.filesRoutes()        // /api/files (files.go)
+	// The original's analytics router authenticates every path under it
+	// (router.use('/*', authenticateUser)), so an unknown one is a 401
+	// before it is a 404. Its routes, when served, go on such a group.
+	a.e.Group("/api/analytics", a.authenticate)
+	// What the frontend calls that the original never served (§7.2).
+	a.trackedApplicationsRoutes() // /api/tracked-applications (tracked_applications.go)
+	a.billingRoutes()             // /api/billing (billing.go)
+	a.usageRoutes()               // /api/usage (usage.go)
+	// useLinkedInAuth calls /api/auth/linkedin: the initiate route, in the
+	// same per-user bucket (GET:/api/auth/linkedin/initiate, 5 per 15 min).
+	a.e.GET("/api/auth/linkedin", a.handleLinkedInInitiate, a.authenticate, asPath("/api/auth/linkedin/initiate"), a.rateLimit)
+}
+
+// asPath makes the rest of the chain see the request under path (the
+// per-user limiter keys on it).
+func asPath(path string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			u := *r.URL
+			u.Path, u.RawPath = path, ""
+			r = r.WithContext(r.Context())
+			r.URL = &u
+			c.SetRequest(r)
+			return next(c)
+		}
+	}
 }
 
 // ---- the Worker's console and tail events ----
@@ -126,10 +236,14 @@ func (a *App) tail(next echo.HandlerFunc) echo.HandlerFunc {
 			if req.TLS != nil {
 				scheme = "https"
 			}
+			method := req.Method
+			if isHeadRequest(req) {
+				method = http.MethodHead
+			}
 			a.env.Tail(runtime.TailEvent{
 				Outcome: outcome, ScriptName: a.name, EventTimestamp: start.UnixMilli(),
 				Event: runtime.TailRequest{
-					Request:  runtime.TailHTTPRequest{URL: scheme + "://" + req.Host + req.URL.RequestURI(), Method: req.Method},
+					Request:  runtime.TailHTTPRequest{URL: scheme + "://" + req.Host + req.URL.RequestURI(), Method: method},
 					Response: &runtime.TailHTTPResponse{Status: c.Response().Status},
 				},
 				Logs: append([]runtime.TailLog{}, rl.logs...), Exceptions: append([]runtime.TailException{}, rl.exc...),

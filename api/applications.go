@@ -838,13 +838,7 @@ func (a *App) handleListApplications(c echo.Context) error {
 	uid := userID(c)
 	q := c.Request().URL.Query()
 	var v zodIssues
-	page, limit := 1, 20
-	if s, ok := q["page"]; ok {
-		page = v.coerceInt("page", s[0], 1, false, 0)
-	}
-	if s, ok := q["limit"]; ok {
-		limit = v.coerceInt("limit", s[0], 1, true, 100)
-	}
+	page, limit := v.pageQuery(q)
 	if len(v) > 0 {
 		return v.validationError("Invalid query parameters")
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
@@ -93,5 +94,8 @@ func writeJSON(c echo.Context, status int, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	return c.Blob(status, "application/json", bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	// A Worker's string body has a known length; so does a HEAD's answer.
+	c.Response().Header().Set("Content-Length", strconv.Itoa(len(body)))
+	return c.Blob(status, "application/json", body)
 }

@@ -120,6 +120,216 @@ func TestDocsInDevelopment(t *testing.T) {
 	if r.status != 200 || body["name"] != "JobMatch AI API" || body["authentication"] != "Bearer token in Authorization header" {
 		t.Errorf("GET /api: %d %v", r.status, body)
 	}
+	// The original's members in its order, its words for rateLimit and notes.
+	if !strings.HasPrefix(string(r.body), `{"name":"JobMatch AI API","version":"1.0.0","runtime":"Cloudflare Workers","endpoints":{"applications":{"POST /api/applications/generate":"Generate application variants for a job",`) ||
+		!strings.HasSuffix(string(r.body), `},"authentication":"Bearer token in Authorization header","rateLimit":{"global":"100 requests/minute per IP","emails":"10 emails/hour per user","applications":"20 generations/hour per user","scraping":"10 scrapes/hour per user"},"notes":["PDF/DOCX export returns data for client-side generation","Resume parsing works best with image files (PNG, JPEG)","Job scraping feature is coming soon"]}`) {
+		t.Errorf("GET /api shape: %s", r.body)
+	}
+	// Every route served is listed, under its group, and nothing else.
+	endpoints, _ := body["endpoints"].(map[string]any)
+	listed := map[string]bool{}
+	for group, routes := range endpoints {
+		for route, desc := range routes.(map[string]any) {
+			if routeGroup(route) != group || desc == "" {
+				t.Errorf("%s listed under %s as %q", route, group, desc)
+			}
+			listed[route] = true
+		}
+	}
+	for route := range servedRoutes(ta.app.e) {
+		if !listed[route] {
+			t.Errorf("%s is served but GET /api does not list it: describe it in routeDocs (docs.go)", route)
+		}
+		delete(listed, route)
+	}
+	for route := range listed {
+		t.Errorf("%s is listed but not served", route)
+	}
+	for _, g := range []string{"applications", "jobs", "auth", "profile", "skills", "files", "tracked-applications", "billing", "usage"} {
+		if endpoints[g] == nil {
+			t.Errorf("group %s missing: %v", g, endpoints)
+		}
+	}
+}
+
+// HEAD runs the GET route: its status and headers, no body.
+func TestHeadMirrorsGet(t *testing.T) {
+	ta := newTestApp(t)
+	tok, _ := ta.token(t, "ada@example.com")
+	for _, tc := range []struct {
+		path   string
+		status int
+		hdrs   []string
+	}{
+		{"/health", 200, nil},
+		{"/api", 200, nil},
+		{"/api/nope", 404, nil},
+		{"/api/profile", 401, nil},
+		{"/api/profile", 200, auth(tok)},
+		{"/api/skills", 200, auth(tok)},
+		{"/api/tracked-applications", 200, auth(tok)},
+		{"/api/skills/x/extra", 404, auth(tok)},
+	} {
+		get := ta.do(t, "GET", tc.path, nil, tc.hdrs...)
+		head := ta.do(t, "HEAD", tc.path, nil, tc.hdrs...)
+		if get.status != tc.status || head.status != tc.status || len(head.body) != 0 {
+			t.Errorf("HEAD %s: %d %q (GET %d), want %d and no body", tc.path, head.status, head.body, get.status, tc.status)
+		}
+		for _, k := range []string{"Content-Type", "Access-Control-Allow-Origin", "Vary", "X-Frame-Options", "X-RateLimit-Limit"} {
+			if head.header.Get(k) != get.header.Get(k) {
+				t.Errorf("HEAD %s: %s = %q, GET has %q", tc.path, k, head.header.Get(k), get.header.Get(k))
+			}
+		}
+		if cl := head.header.Get("Content-Length"); cl != fmt.Sprint(len(get.body)) {
+			t.Errorf("HEAD %s: Content-Length %q, the GET body has %d bytes", tc.path, cl, len(get.body))
+		}
+	}
+	// A path with no GET route is the GET's 404.
+	if r := ta.do(t, "HEAD", "/api/files/upload", nil, auth(tok)...); r.status != 404 || len(r.body) != 0 {
+		t.Errorf("HEAD of a POST-only path: %d %q", r.status, r.body)
+	}
+}
+
+// Auth sits where the original puts it: per route, except the analytics
+// router, which authenticates every path under it.
+func TestAuthPlacement(t *testing.T) {
+	ta := newTestApp(t)
+	tok, _ := ta.token(t, "ada@example.com")
+	missing := `{"code":"MISSING_AUTH_HEADER","message":"No authorization header provided","statusCode":401}`
+	notFound := func(method, path string) string {
+		return fmt.Sprintf(`{"code":"NOT_FOUND","message":"Route %s %s not found","statusCode":404}`, method, path)
+	}
+	for _, tc := range []struct {
+		method, path string
+		headers      []string
+		status       int
+		body         string
+	}{
+		{"GET", "/api/analytics/anything", nil, 401, missing},
+		{"GET", "/api/analytics", nil, 401, missing},
+		{"POST", "/api/analytics/a/b", nil, 401, missing},
+		{"GET", "/api/analytics/anything", []string{"Authorization", "Token x"}, 401,
+			`{"code":"INVALID_AUTH_FORMAT","message":"Invalid authorization header format. Expected: Bearer <token>","statusCode":401}`},
+		{"GET", "/api/analytics/anything", auth(tok), 404, notFound("GET", "/api/analytics/anything")},
+		{"GET", "/api/analytics", auth(tok), 404, notFound("GET", "/api/analytics")},
+		{"DELETE", "/api/analytics/a/b", auth(tok), 404, notFound("DELETE", "/api/analytics/a/b")},
+		// Elsewhere auth is per route: an unknown path is a 404 first.
+		{"GET", "/api/skills/x/extra", nil, 404, notFound("GET", "/api/skills/x/extra")},
+		{"GET", "/api/tracked-applications/x/y", nil, 404, notFound("GET", "/api/tracked-applications/x/y")},
+		{"GET", "/api/billing/nope", nil, 404, notFound("GET", "/api/billing/nope")},
+		{"GET", "/api/analyticsx", nil, 404, notFound("GET", "/api/analyticsx")},
+		// And a known one answers 401 without a token.
+		{"GET", "/api/billing/subscription", nil, 401, missing},
+		{"GET", "/api/usage/metrics", nil, 401, missing},
+		{"GET", "/api/tracked-applications", nil, 401, missing},
+		{"GET", "/api/auth/linkedin", nil, 401, missing},
+	} {
+		r := ta.do(t, tc.method, tc.path, nil, tc.headers...)
+		if r.status != tc.status || string(r.body) != tc.body {
+			t.Errorf("%s %s: %d %s\nwant %d %s", tc.method, tc.path, r.status, r.body, tc.status, tc.body)
+		}
+		if r.header.Get("X-RateLimit-Limit") != "100" {
+			t.Errorf("%s %s: no IP limiter headers", tc.method, tc.path)
+		}
+	}
+}
+
+// A route parameter is exactly one non-empty path segment.
+func TestParamsAreOneSegment(t *testing.T) {
+	ta := newTestApp(t)
+	tok, uid := ta.token(t, "ada@example.com")
+	mustProfile(t, ta, tok)
+	r := ta.do(t, "POST", "/api/skills", map[string]any{"name": "Go"}, auth(tok)...)
+	id, _ := r.json(t)["skill"].(map[string]any)["id"].(string)
+	if id == "" {
+		t.Fatalf("POST /api/skills: %d %s", r.status, r.body)
+	}
+	for _, tc := range []struct{ method, path string }{
+		{"PATCH", "/api/skills/" + id + "/extra"},
+		{"PATCH", "/api/skills/" + id + "/"},
+		{"DELETE", "/api/skills/" + id + "/x/y"},
+		{"PATCH", "/api/profile/skills/" + id + "/extra"},
+		{"GET", "/api/tracked-applications/" + id + "/extra"},
+		{"GET", "/api/files/download/users/" + uid + "/resumes/cv.pdf"},
+		{"GET", "/api/files/avatar/" + uid + "/x"},
+		{"PATCH", "/api/skills/"},
+	} {
+		for _, hdrs := range [][]string{auth(tok), nil} {
+			r := ta.do(t, tc.method, tc.path, map[string]any{"name": "Rust"}, hdrs...)
+			want := fmt.Sprintf(`{"code":"NOT_FOUND","message":"Route %s %s not found","statusCode":404}`, tc.method, tc.path)
+			if r.status != 404 || string(r.body) != want {
+				t.Errorf("%s %s (token %v): %d %s\nwant %s", tc.method, tc.path, hdrs != nil, r.status, r.body, want)
+			}
+		}
+	}
+	// The skill is unchanged; the one-segment routes still work, with an
+	// encoded slash kept inside its segment.
+	r = ta.do(t, "GET", "/api/skills", nil, auth(tok)...)
+	if !strings.Contains(string(r.body), `"name":"Go"`) {
+		t.Errorf("skill changed: %s", r.body)
+	}
+	if r := ta.do(t, "PATCH", "/api/skills/"+id, map[string]any{"name": "Rust"}, auth(tok)...); r.status != 200 {
+		t.Errorf("PATCH /api/skills/%s: %d %s", id, r.status, r.body)
+	}
+	if r := ta.do(t, "PATCH", "/api/skills/a%2Fb", map[string]any{"name": "Rust"}, auth(tok)...); r.status != 404 ||
+		string(r.body) != `{"error":"Skill not found or access denied"}` {
+		t.Errorf("PATCH /api/skills/a%%2Fb: %d %s", r.status, r.body)
+	}
+	// Escapes in static segments are decoded before routing, as Hono's
+	// decodeURI does.
+	if r := ta.do(t, "GET", "/api/%73kills", nil, auth(tok)...); r.status != 200 {
+		t.Errorf("GET /api/%%73kills: %d %s", r.status, r.body)
+	}
+}
+
+func TestRoutingPath(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"/api/skills/x", "", false},
+		{"/api/files/users%2Fu%2Fa.pdf", "/api/files/users%2Fu%2Fa.pdf", true},
+		{"/api/files/100%25.txt", "/api/files/100%25.txt", true},
+		{"/api/%73kills/r%C3%A9sum%C3%A9", "/api/skills/r\u00e9sum\u00e9", true},
+		{"/api/files/a%2fb%20c", "/api/files/a%2fb c", true},
+		{"/bad%zz/%4", "/bad%zz/%4", true},
+	} {
+		got, ok := routingPath(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("routingPath(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// useLinkedInAuth calls /api/auth/linkedin: the initiate route, counted in
+// initiate's per-user bucket (5 per 15 minutes).
+func TestLinkedInAlias(t *testing.T) {
+	ta := newTestApp(t)
+	tok, uid := ta.token(t, "ada@example.com")
+	for i := 1; i <= 5; i++ {
+		path := "/api/auth/linkedin"
+		if i%2 == 0 {
+			path += "/initiate"
+		}
+		r := ta.do(t, "GET", path, nil, auth(tok)...)
+		body := r.json(t)
+		if r.status != 200 || !strings.Contains(body["authUrl"].(string), "state="+body["state"].(string)) ||
+			r.header.Get("X-RateLimit-Limit") != "5" || r.header.Get("X-RateLimit-Remaining") != fmt.Sprint(5-i) {
+			t.Fatalf("%s #%d: %d %s %v", path, i, r.status, r.body, r.header)
+		}
+	}
+	r := ta.do(t, "GET", "/api/auth/linkedin", nil, auth(tok)...)
+	want := `{"code":"RATE_LIMIT_EXCEEDED","message":"Rate limit exceeded. Try again in 900 seconds.","details":{"limit":5,"remaining":0,"resetAt":"2030-01-01T00:15:00.000Z"},"statusCode":429}`
+	if r.status != 429 || string(r.body) != want {
+		t.Errorf("6th: %d %s", r.status, r.body)
+	}
+	ent, err := ta.Env.KV["RATE_LIMITS"].Get(t.Context(), "rate:user:"+uid+":GET:/api/auth/linkedin/initiate")
+	if err != nil || string(ent.Value) != `{"count":5,"windowStart":1893456000000}` {
+		t.Errorf("KV record: %s %v", ent.Value, err)
+	}
+	if _, err := ta.Env.KV["RATE_LIMITS"].Get(t.Context(), "rate:user:"+uid+":GET:/api/auth/linkedin"); err == nil {
+		t.Errorf("the alias has a bucket of its own")
+	}
 }
 
 func TestAuthErrors(t *testing.T) {

@@ -34,6 +34,16 @@ type R2Bucket interface {
 	ResumeMultipartUpload(key, uploadID string) R2MultipartUpload
 }
 
+// R2Presigner is implemented by a bucket that can mint presigned URLs of
+// its S3-compatible endpoint. A Worker's R2 binding has no such method (a
+// Worker signs S3 requests itself, with its own access keys); edge's
+// buckets offer it so the API can hand out real time-limited links.
+type R2Presigner interface {
+	// Presign returns a SigV4 query-signed URL for method (GET, HEAD, PUT
+	// or DELETE) on key, valid for expires (1 s to 7 days).
+	Presign(method, key string, expires time.Duration) (string, error)
+}
+
 // R2MultipartUpload is an unfinished multipart upload.
 type R2MultipartUpload interface {
 	Key() string

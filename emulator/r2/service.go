@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"jobmatch-edge/runtime"
@@ -37,6 +38,8 @@ type Service struct {
 
 	mu      sync.RWMutex
 	buckets map[string]*Bucket
+
+	s3URL atomic.Pointer[string] // where the S3 endpoint listens (SetS3URL)
 }
 
 // Open opens (or creates) the R2 state.

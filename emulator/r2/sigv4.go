@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"jobmatch-edge/runtime"
 )
 
 // SigV4 constants.
@@ -221,4 +223,28 @@ func (s *Service) Presign(method, baseURL, bucket, key string, expires time.Dura
 		return "", fmt.Errorf("r2: no bucket named %q", bucket)
 	}
 	return Presign(method, baseURL, bucket, key, expires, s.clock.Now(), s.opts.Credentials)
+}
+
+// SetS3URL records the URL the S3 endpoint is reachable at (e.g.
+// "http://127.0.0.1:8789"), which Bucket.Presign signs for.
+func (s *Service) SetS3URL(u string) { s.s3URL.Store(&u) }
+
+// S3URL is the URL SetS3URL recorded, or "".
+func (s *Service) S3URL() string {
+	if p := s.s3URL.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+var _ runtime.R2Presigner = (*Bucket)(nil)
+
+// Presign mints a presigned URL for key in this bucket on the service's S3
+// endpoint (runtime.R2Presigner), with the service's credentials and clock.
+func (b *Bucket) Presign(method, key string, expires time.Duration) (string, error) {
+	base := b.svc.S3URL()
+	if base == "" {
+		return "", errors.New("r2: the S3 endpoint's URL is not known (Service.SetS3URL)")
+	}
+	return b.svc.Presign(method, base, b.name, key, expires)
 }
