@@ -61,6 +61,12 @@ type Options struct {
 	// Supabase Auth stand-in: the bcrypt cost of stored passwords (default
 	// bcrypt's; tests lower it).
 	BcryptCost int
+
+	// BodyIdleTimeout is how long a request body may go without a byte
+	// arriving before the listener gives up on it (default
+	// DefaultBodyIdleTimeout). It bounds progress, not the total: a slow
+	// upload that keeps moving is never cut off.
+	BodyIdleTimeout time.Duration
 }
 
 // Emulator is every service of one edge process.
@@ -74,6 +80,9 @@ type Emulator struct {
 	mux     *http.ServeMux
 	closers []func() error
 	extra   []extraListener
+
+	worker        http.Handler     // the Worker mounted by HandleWorker
+	workerTimeout http.HandlerFunc // its answer to a stalled request body
 
 	// The services, one field each. Each service's wiring lives in
 	// emulator/<svc>.go (open<Svc>, and its routes).
@@ -170,6 +179,9 @@ func (opts Options) withDefaults() (Options, error) {
 		opts.PublicURL = DefaultPublicURL
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	if opts.BodyIdleTimeout <= 0 {
+		opts.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
 	return opts, nil
 }
 
@@ -248,8 +260,9 @@ func (e *Emulator) HandleConsole(pattern string, h http.Handler) {
 	e.mux.Handle(pattern, e.guardConsole(h))
 }
 
-// Handler serves every surface.
-func (e *Emulator) Handler() http.Handler { return e.mux }
+// Handler serves every surface (see serveHTTP for what it answers before
+// routing).
+func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP) }
 
 // Env is the Worker env the JobMatch API runs against.
 func (e *Emulator) Env() *runtime.Env { return e.env }

@@ -34,6 +34,6 @@ func (e *Emulator) openR2() error {
 	creds := svc.Credentials()
 	e.addListener("S3 (R2)", addr,
 		fmt.Sprintf("path-style, region auto; access key id %s, secret %s", creds.AccessKeyID, creds.SecretAccessKey),
-		svc.S3Handler())
+		svc.S3Handler(), r2.RequestTimeout)
 	return nil
 }

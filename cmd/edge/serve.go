@@ -43,6 +43,8 @@ type serveFlags struct {
 
 	noMigrate bool
 	noAPI     bool
+
+	bodyIdleTimeout time.Duration
 }
 
 // drainTimeout bounds how long a shutdown waits for in-flight requests.
@@ -69,6 +71,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&f.r2SecretAccessKey, "r2-secret-access-key", "", "secret access key the S3 listener accepts (default: a local stand-in, printed at start)")
 	fs.BoolVar(&f.noMigrate, "no-migrate", false, "do not apply pending D1 migrations at start")
 	fs.BoolVar(&f.noAPI, "no-api", false, "serve only the emulated Cloudflare services, not the JobMatch API (for other wrangler.toml files)")
+	fs.DurationVar(&f.bodyIdleTimeout, "body-idle-timeout", emulator.DefaultBodyIdleTimeout, "how long a request body may stall (no byte arriving) before the request is refused; slow uploads that keep moving are never cut off")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -99,7 +102,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Clock: runtime.SystemClock{}, Logger: logger,
 		AIBackend: f.aiBackend, OllamaURL: f.ollamaURL, OpenAIUpstream: f.openaiUpstream,
 		S3Addr: f.s3Addr, R2AccessKeyID: f.r2AccessKeyID, R2SecretAccessKey: f.r2SecretAccessKey,
-		NoMigrate: f.noMigrate,
+		NoMigrate: f.noMigrate, BodyIdleTimeout: f.bodyIdleTimeout,
 	}
 	if f.aiModelMap != "" {
 		if opts.AIModelMap, err = ai.ParseModelMap(f.aiModelMap); err != nil {
@@ -140,7 +143,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("%w (pass --no-api to serve only the Cloudflare services)", err)
 		}
 		// The Worker owns every path the emulated surfaces do not.
-		em.Handle("/", app)
+		em.HandleWorker(app, workerTimeout)
 		em.HandleConsole("GET /_edge/stats", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			runtime.WriteJSON(w, http.StatusOK, app.Stats())
 		}))
@@ -151,9 +154,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	base := "http://" + ln.Addr().String()
 	em.Fetch().AddHost(ln.Addr().String())
-	srv := &http.Server{Handler: em.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	servers := []*http.Server{srv}
-	listeners := []net.Listener{ln}
+	primary := em.MainListener(ln)
+	servers := []*http.Server{primary.Server}
+	listeners := []net.Listener{primary.Listener}
 	extra, err := em.ExtraListeners()
 	if err != nil {
 		return err

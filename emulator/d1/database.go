@@ -85,12 +85,14 @@ func d1Err(format string, args ...any) *runtime.D1Error {
 func (db *Database) sqliteErr(c *store.Conn, err error) error {
 	var se *store.Error
 	if !errors.As(err, &se) {
-		if errors.Is(err, store.ErrClosed) {
-			return &runtime.D1Error{Kind: runtime.D1KindError, Message: fmt.Sprintf("Database %s is closed", db.info.UUID), Err: err}
-		}
-		return err
+		return db.closedErr(err)
 	}
 	p := policyOf(c)
+	if se.Primary() == lib.SQLITE_INTERRUPT {
+		if e := interruptErr(p, se); e != nil {
+			return e
+		}
+	}
 	if se.Primary() == lib.SQLITE_AUTH && p.denial != "" {
 		msg := p.denial
 		p.denial = ""
@@ -330,7 +332,8 @@ func trusted(c *store.Conn, sql string) error {
 	return c.Exec(sql)
 }
 
-// afterCall resets connection-level PRAGMAs a call may have set.
+// afterCall resets connection-level PRAGMAs a call may have set (db.on
+// calls it).
 func afterCall(c *store.Conn) {
 	p := policyOf(c)
 	p.denial = ""
@@ -384,8 +387,7 @@ func (db *Database) runQuery(ctx context.Context, q Query, mode runMode) ([]Resu
 	if r, ok := db.routes.Load(q.SQL); ok && r.(bool) {
 		goto write
 	}
-	err = db.sq.Read(func(c *store.Conn) error {
-		defer afterCall(c)
+	err = db.read(ctx, func(c *store.Conn) error {
 		st, tail, err := c.Prepare(q.SQL, true)
 		if err != nil {
 			return db.sqliteErr(c, err)
@@ -411,8 +413,7 @@ func (db *Database) runQuery(ctx context.Context, q Query, mode runMode) ([]Resu
 		return out, err
 	}
 write:
-	err = db.sq.Write(func(c *store.Conn) error {
-		defer afterCall(c)
+	err = db.write(ctx, func(c *store.Conn) error {
 		if single(c, q.SQL) {
 			out, err = db.runSQL(c, q, mode)
 			return err
@@ -464,8 +465,7 @@ func (db *Database) runBatch(ctx context.Context, qs []Query, mode runMode) ([][
 		qs[i].Args = args
 	}
 	var out [][]Result
-	err := db.sq.Write(func(c *store.Conn) error {
-		defer afterCall(c)
+	err := db.write(ctx, func(c *store.Conn) error {
 		return db.inTx(c, func() error {
 			out = out[:0]
 			for _, q := range qs {
@@ -548,7 +548,7 @@ func (db *Database) Size() int64 { return db.size.Load() }
 // D1 counts them).
 func (db *Database) NumTables() int {
 	n := 0
-	_ = db.sq.Read(func(c *store.Conn) error {
+	_ = db.sq.Read(context.Background(), func(c *store.Conn) error {
 		p := policyOf(c)
 		p.trusted = true
 		defer func() { p.trusted = false }()

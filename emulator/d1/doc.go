@@ -43,4 +43,11 @@
 //     while they are bound.
 //   - No read replication, sessions/bookmarks, Time Travel, export or
 //     import.
+//   - SQLite's sqlite_dbpage and dbstat tables and the pragma_* functions
+//     of pragmas off the allow-list exist but are refused ("not
+//     authorized"); D1 has none of them.
+//   - A call running past Limits.QueryDuration (30 s, on the Clock) fails
+//     alone with "D1 DB exceeded its CPU time limit and was reset."; D1
+//     resets the database object and fails every pending query. A call
+//     whose context ends mid-statement fails with SQLite's "interrupted".
 package d1

@@ -1,11 +1,23 @@
 package d1
 
-import lib "modernc.org/sqlite/lib"
+import (
+	"time"
+
+	lib "modernc.org/sqlite/lib"
+)
 
 // Limits are D1's per-database limits, applied with sqlite3_limit on every
-// connection (cloudflare-semantics.md §3.3). Tests shrink them through
-// Options.Limits.
+// connection (cloudflare-semantics.md §3.3), and its query duration limit.
+// Tests shrink them through Options.Limits.
 type Limits struct {
+	// QueryDuration is D1's "Maximum SQL query duration" (30 s), which
+	// applies to a whole call: a statement, a multi-statement query, a
+	// batch, an exec or a migration file. Statements still running then
+	// are interrupted and the call fails with msgQueryTimeout (a batch
+	// rolls back). Measured on the service's Clock from the moment the
+	// call has its connection; 0 means no limit.
+	QueryDuration time.Duration
+
 	BoundParameters int // SQLITE_LIMIT_VARIABLE_NUMBER: 100
 	SQLLength       int // SQLITE_LIMIT_SQL_LENGTH, bytes per statement: 100,000
 	Columns         int // SQLITE_LIMIT_COLUMN: 100
@@ -21,6 +33,7 @@ type Limits struct {
 // DefaultLimits are production D1's limits.
 func DefaultLimits() Limits {
 	return Limits{
+		QueryDuration:   30 * time.Second,
 		BoundParameters: 100,
 		SQLLength:       100_000,
 		Columns:         100,
@@ -64,5 +77,11 @@ const (
 	msgNoStatements   = "No SQL statements detected."
 	msgWrongBindCount = "Wrong number of parameter bindings for SQL query."
 	msgMultiParams    = "When executing multiple SQL statements in a single call, only the last statement can have parameters."
-	msgTransaction    = "To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it will automatically roll back on exceptions, and because it interacts correctly with Durable Objects' automatic atomic write coalescing."
+	msgNotAuthorized  = "not authorized: SQLITE_AUTH"
+	// msgQueryTimeout is the D1_ERROR text of a call stopped at
+	// Limits.QueryDuration: the documented error for a query that takes
+	// too much CPU time (developers.cloudflare.com/d1/observability/debug-d1/,
+	// "List of D1_ERRORs").
+	msgQueryTimeout = "D1 DB exceeded its CPU time limit and was reset."
+	msgTransaction  = "To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it will automatically roll back on exceptions, and because it interacts correctly with Durable Objects' automatic atomic write coalescing."
 )

@@ -242,8 +242,7 @@ func (db *Database) applyOne(ctx context.Context, table string, m Migration) err
 	insert := fmt.Sprintf("INSERT INTO %s (name, applied_at)\nvalues (%s, %s);", quoteIdent(table),
 		quoteString(m.Name), quoteString(db.svc.clock.Now().UTC().Format("2006-01-02 15:04:05")))
 	text := strings.TrimLeft(m.SQL+"\n"+insert, " \t\r\n")
-	return db.sq.Write(func(c *store.Conn) error {
-		defer afterCall(c)
+	return db.write(ctx, func(c *store.Conn) error {
 		return db.inTx(c, func() error {
 			rest := text
 			for {

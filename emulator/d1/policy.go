@@ -14,6 +14,7 @@ type policy struct {
 	trusted bool   // our own statements (BEGIN, page_count, ...) pass
 	denial  string // replaces SQLite's message for the last denial
 	dirty   bool   // a connection-level PRAGMA was set; reset after the call
+	call    *call  // the call holding the connection, nil between calls
 }
 
 func policyOf(c *store.Conn) *policy { return c.Data.(*policy) }
@@ -27,6 +28,7 @@ func setupConn(l Limits) func(*store.Conn) error {
 		p := &policy{}
 		c.Data = p
 		c.SetAuthorizer(p.authorize)
+		c.SetInterruptCheck(p.interrupted)
 		return nil
 	}
 }
@@ -109,6 +111,26 @@ func reserved(name string) bool {
 	return len(name) >= 4 && strings.EqualFold(name[:4], "_cf_")
 }
 
+// internalTable reports whether name is one of SQLite's eponymous virtual
+// tables D1 does not have: sqlite_dbpage (the raw pages, writable: one
+// UPDATE makes the file unreadable), dbstat (page-level statistics), and
+// the pragma_* table-valued functions of pragmas outside the allow-list
+// (their PRAGMA is refused anyway when they run; this refuses them when
+// they compile). json_each and json_tree stay; the emulator's SQLite has no
+// sqlite_stmt, bytecode or generate_series, and fts5vocab tables must be
+// created, through the module allow-list.
+func internalTable(name string) bool {
+	if strings.EqualFold(name, "sqlite_dbpage") || strings.EqualFold(name, "dbstat") {
+		return true
+	}
+	const prefix = "pragma_"
+	if len(name) > len(prefix) && strings.EqualFold(name[:len(prefix)], prefix) {
+		_, ok := allowedPragmas[strings.ToLower(name[len(prefix):])]
+		return !ok
+	}
+	return false
+}
+
 // authorize is the SQLite authorizer callback.
 func (p *policy) authorize(action int, a1, a2, dbName, _ string) int {
 	if p.trusted {
@@ -130,9 +152,16 @@ func (p *policy) authorize(action int, a1, a2, dbName, _ string) int {
 		if reserved(a1) || strings.EqualFold(dbName, "temp") {
 			return store.AuthDeny
 		}
+	case lib.SQLITE_READ:
+		if internalTable(a1) {
+			// Differs from Cloudflare: D1 has no such tables ("no such
+			// table"); SQLite would say "access to <t>.<col> is prohibited".
+			p.denial = msgNotAuthorized
+			return store.AuthDeny
+		}
 	case lib.SQLITE_INSERT, lib.SQLITE_UPDATE, lib.SQLITE_DELETE:
 		// (ALTER TABLE updates temp.sqlite_master itself: no temp check.)
-		if reserved(a1) {
+		if reserved(a1) || internalTable(a1) {
 			return store.AuthDeny
 		}
 	case lib.SQLITE_CREATE_VTABLE, lib.SQLITE_DROP_VTABLE:
@@ -160,4 +189,26 @@ func (p *policy) authorize(action int, a1, a2, dbName, _ string) int {
 		}
 	}
 	return store.AuthOK
+}
+
+// interrupted is the connection's interrupt check (store.SetInterruptCheck):
+// it stops the call's statements once the call's context has ended or the
+// call has run past its deadline, and keeps stopping them for the rest of
+// the call. Our own statements (the ROLLBACK after it) are left alone.
+func (p *policy) interrupted() bool {
+	k := p.call
+	if k == nil || p.trusted {
+		return false
+	}
+	if k.stopped == nil {
+		switch {
+		case k.ended.Load():
+			k.stopped = errCallEnded
+		case !k.deadline.IsZero() && !k.clock.Now().Before(k.deadline):
+			k.stopped = errCallTimeout
+		default:
+			return false
+		}
+	}
+	return true
 }

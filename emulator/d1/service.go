@@ -1,6 +1,7 @@
 package d1
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -86,7 +87,9 @@ func Open(o Options) (*Service, error) {
 	return s, nil
 }
 
-// Close closes every database.
+// Close closes every database. Statements still running are interrupted
+// (their calls fail with "Database <id> is closed"), so Close returns
+// promptly whatever runs.
 func (s *Service) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,13 +111,13 @@ func (s *Service) path(id string) string {
 func (s *Service) open(info Info) (*Database, error) {
 	sq, err := store.OpenSQLite(s.path(info.UUID), store.SQLiteOptions{
 		InMemory: s.opts.InMemory, Sync: s.opts.Sync, Readers: s.opts.Readers,
-		Setup: setupConn(s.limits),
+		Defensive: true, Setup: setupConn(s.limits),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("d1 database %s (%s): %w", info.Name, info.UUID, err)
 	}
 	db := &Database{svc: s, info: info, sq: sq}
-	_ = sq.Write(func(c *store.Conn) error { db.refreshSize(c); return nil })
+	_ = sq.Write(context.Background(), func(c *store.Conn) error { db.refreshSize(c); return nil })
 	s.byID[info.UUID] = db
 	return db, nil
 }

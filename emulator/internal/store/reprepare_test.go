@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"testing"
 
 	lib "modernc.org/sqlite/lib"
@@ -17,7 +18,7 @@ func TestCachedStatementNotReprepared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	err = s.Write(func(c *Conn) error {
+	err = s.Write(context.Background(), func(c *Conn) error {
 		return c.Exec(`CREATE TABLE jobs (id TEXT PRIMARY KEY, user_id TEXT, is_archived INTEGER, created_at TEXT);
 			CREATE INDEX jobs_user ON jobs (user_id, is_archived, created_at);
 			INSERT INTO jobs VALUES ('a', 'u1', 0, '2030-01-01'), ('b', 'u1', 0, '2030-01-02'), ('c', 'u2', 0, '2030-01-03');
@@ -39,7 +40,7 @@ func TestCachedStatementNotReprepared(t *testing.T) {
 		{"like", true, "SELECT id FROM jobs WHERE id LIKE ? ORDER BY id LIMIT ?", []any{"b%", int64(5)}, []string{"b"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.Read(func(c *Conn) error {
+			err := s.Read(context.Background(), func(c *Conn) error {
 				var st *Stmt
 				for run := range 5 {
 					var err error

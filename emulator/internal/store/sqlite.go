@@ -4,9 +4,11 @@ package store
 // modernc.org/sqlite's C API (modernc.org/sqlite/lib) without database/sql,
 // so callers get what database/sql hides: error offsets, extended result
 // codes, statement tails, sqlite3_limit, an authorizer, per-statement
-// counters. OpenDB gives database/sql users the same policy.
+// counters, a progress check that interrupts statements. OpenDB gives
+// database/sql users the same policy.
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -38,6 +40,10 @@ type SQLiteOptions struct {
 	// BusyTimeoutMS is how long a connection waits for a lock (default
 	// 5000). Writes never wait on each other: they share one connection.
 	BusyTimeoutMS int
+	// Defensive turns on SQLITE_DBCONFIG_DEFENSIVE: ordinary SQL cannot
+	// corrupt the file (no writes to sqlite_dbpage or to virtual tables'
+	// shadow tables, no writable_schema).
+	Defensive bool
 	// Setup runs on every new connection (limits, authorizer) before it is
 	// used.
 	Setup func(*Conn) error
@@ -48,11 +54,12 @@ type SQLiteOptions struct {
 // (WAL).
 type SQLite struct {
 	path    string
-	writeMu sync.Mutex
+	writing chan struct{} // holds a token while the writer is in use
 	writer  *Conn
 	readers chan *Conn
 	all     []*Conn
 	closed  atomic.Bool
+	done    chan struct{} // closed by Close
 }
 
 // OpenSQLite opens (creating if needed) the database at path.
@@ -68,7 +75,7 @@ func OpenSQLite(path string, o SQLiteOptions) (*SQLite, error) {
 			return nil, fmt.Errorf("sqlite %s: %w", path, err)
 		}
 	}
-	s := &SQLite{path: path, readers: make(chan *Conn, o.Readers)}
+	s := &SQLite{path: path, readers: make(chan *Conn, o.Readers), writing: make(chan struct{}, 1), done: make(chan struct{})}
 	w, err := openConn(path, o, false)
 	if err != nil {
 		return nil, err
@@ -94,10 +101,17 @@ func (s *SQLite) Path() string { return s.path }
 var ErrClosed = errors.New("sqlite: database is closed")
 
 // Write runs fn on the writer connection; calls are serialised, so writers
-// queue here instead of meeting SQLITE_BUSY.
-func (s *SQLite) Write(fn func(*Conn) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+// queue here instead of meeting SQLITE_BUSY. A call still queued when ctx
+// ends returns ctx.Err() without running.
+func (s *SQLite) Write(ctx context.Context, fn func(*Conn) error) error {
+	select {
+	case s.writing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return ErrClosed
+	}
+	defer func() { <-s.writing }()
 	if s.closed.Load() {
 		return ErrClosed
 	}
@@ -105,26 +119,36 @@ func (s *SQLite) Write(fn func(*Conn) error) error {
 }
 
 // Read runs fn on a reader connection (query_only, a WAL snapshot per
-// statement or per explicit read transaction).
-func (s *SQLite) Read(fn func(*Conn) error) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	c, ok := <-s.readers
-	if !ok {
+// statement or per explicit read transaction). A call still waiting for a
+// reader when ctx ends returns ctx.Err() without running.
+func (s *SQLite) Read(ctx context.Context, fn func(*Conn) error) error {
+	var c *Conn
+	select {
+	case c = <-s.readers:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
 		return ErrClosed
 	}
 	defer func() { s.readers <- c }()
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	return fn(c)
 }
 
-// Close closes every connection. Calls in flight finish first.
+// Close closes every connection. Statements still running are interrupted
+// (they fail with ErrClosed), so Close does not wait on a runaway query;
+// calls queued for a connection return ErrClosed.
 func (s *SQLite) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	close(s.done)
+	for _, c := range s.all {
+		c.interrupt()
+	}
+	s.writing <- struct{}{}
 	var errs []error
 	// Readers first (they may be in use: take them back from the pool).
 	for range len(s.all) - 1 {
@@ -142,9 +166,11 @@ func (s *SQLite) Close() error {
 type Conn struct {
 	tls      *libc.TLS
 	db       uintptr
+	id       uintptr // this connection's key in conns, for C callbacks
 	readOnly bool
 	auth     func(action int, arg1, arg2, db, trigger string) int
-	authID   uintptr
+	check    func() bool // SetInterruptCheck's function
+	closing  atomic.Bool // set by SQLite.Close: every statement stops
 	cache    map[string]*Stmt
 	order    []string
 
@@ -156,6 +182,10 @@ type Conn struct {
 }
 
 const stmtCacheSize = 256
+
+// progressOps is how many virtual-machine steps run between two calls of the
+// progress handler (the interrupt check): a fraction of a millisecond.
+const progressOps = 1000
 
 func openConn(path string, o SQLiteOptions, readOnly bool) (*Conn, error) {
 	tls := libc.NewTLS()
@@ -188,12 +218,14 @@ func openConn(path string, o SQLiteOptions, readOnly bool) (*Conn, error) {
 	defer libc.Xfree(tls, pdb)
 	rc := lib.Xsqlite3_open_v2(tls, cname, pdb, flags, cvfs)
 	db := *cword(pdb)
-	c := &Conn{tls: tls, db: db, readOnly: readOnly, cache: map[string]*Stmt{}}
+	c := &Conn{tls: tls, db: db, readOnly: readOnly, cache: map[string]*Stmt{}, id: connIDs.Add(1)}
 	if rc != lib.SQLITE_OK {
 		err := c.lastError(rc)
 		c.Close()
 		return nil, fmt.Errorf("sqlite open %s: %w", path, err)
 	}
+	conns.Store(c.id, c)
+	lib.Xsqlite3_progress_handler(tls, db, progressOps, funcPointer(progressTrampoline), c.id)
 	lib.Xsqlite3_extended_result_codes(tls, db, 1)
 	lib.Xsqlite3_busy_timeout(tls, db, int32(o.BusyTimeoutMS))
 	// The query planner stability guarantee. Without it, SQLite tunes a
@@ -209,6 +241,13 @@ func openConn(path string, o SQLiteOptions, readOnly bool) (*Conn, error) {
 		err := c.lastError(rc)
 		c.Close()
 		return nil, fmt.Errorf("sqlite %s: SQLITE_DBCONFIG_ENABLE_QPSG: %w", path, err)
+	}
+	if o.Defensive {
+		if rc := dbConfigBool(tls, db, lib.SQLITE_DBCONFIG_DEFENSIVE, true); rc != lib.SQLITE_OK {
+			err := c.lastError(rc)
+			c.Close()
+			return nil, fmt.Errorf("sqlite %s: SQLITE_DBCONFIG_DEFENSIVE: %w", path, err)
+		}
 	}
 	pragmas := []string{"PRAGMA foreign_keys=ON"}
 	if !o.InMemory {
@@ -267,6 +306,7 @@ func (c *Conn) Close() error {
 	}
 	c.cache, c.order = nil, nil
 	c.SetAuthorizer(nil)
+	conns.Delete(c.id)
 	if c.scratch != 0 {
 		libc.Xfree(c.tls, c.scratch)
 		c.scratch, c.scratchLen = 0, 0
@@ -376,6 +416,9 @@ type Stmt struct {
 // compiled on the connection and reused; Close then resets instead of
 // finalizing.
 func (c *Conn) Prepare(sql string, cache bool) (*Stmt, string, error) {
+	if c.closing.Load() {
+		return nil, "", ErrClosed
+	}
 	if cache {
 		if s, ok := c.cache[sql]; ok {
 			return s, "", nil
@@ -401,6 +444,9 @@ func (c *Conn) Prepare(sql string, cache bool) (*Stmt, string, error) {
 	}
 	rc := lib.Xsqlite3_prepare_v3(c.tls, c.db, buf, int32(n+1), flags, out, out+8)
 	if rc != lib.SQLITE_OK {
+		if c.closing.Load() && rc&0xff == lib.SQLITE_INTERRUPT {
+			return nil, "", ErrClosed
+		}
 		return nil, "", c.lastError(rc)
 	}
 	p := *cword(out)
@@ -546,6 +592,9 @@ func (s *Stmt) Step() (bool, error) {
 	case lib.SQLITE_DONE:
 		return false, nil
 	default:
+		if s.c.closing.Load() && rc&0xff == lib.SQLITE_INTERRUPT {
+			return false, ErrClosed
+		}
 		err := s.c.lastError(rc)
 		err.Offset = -1 // runtime errors carry no parse offset
 		return false, err
@@ -595,20 +644,17 @@ const (
 	AuthIgnore = lib.SQLITE_IGNORE
 )
 
-// The authorizer bridge: SQLite calls authorizerTrampoline with the id
-// registered for the connection, which finds the Go function here. This map
-// is the one piece of package state: C callbacks cannot carry Go closures.
-var authorizers sync.Map // uintptr -> *Conn
-var authorizerIDs atomic.Uintptr
+// The callback bridge: SQLite calls the trampolines below with the id
+// registered for the connection, which finds the connection (and its Go
+// functions) here. This map is the one piece of package state: C callbacks
+// cannot carry Go closures.
+var conns sync.Map // uintptr -> *Conn
+var connIDs atomic.Uintptr
 
 // SetAuthorizer installs fn as the connection's authorizer (nil removes it).
 // fn receives the action code and its four string arguments and answers
 // AuthOK, AuthDeny or AuthIgnore. It must not use the connection.
 func (c *Conn) SetAuthorizer(fn func(action int, arg1, arg2, db, trigger string) int) {
-	if c.authID != 0 {
-		authorizers.Delete(c.authID)
-		c.authID = 0
-	}
 	c.auth = fn
 	if c.db == 0 {
 		return
@@ -617,18 +663,47 @@ func (c *Conn) SetAuthorizer(fn func(action int, arg1, arg2, db, trigger string)
 		lib.Xsqlite3_set_authorizer(c.tls, c.db, 0, 0)
 		return
 	}
-	c.authID = authorizerIDs.Add(1)
-	authorizers.Store(c.authID, c)
-	lib.Xsqlite3_set_authorizer(c.tls, c.db, funcPointer(authorizerTrampoline), c.authID)
+	lib.Xsqlite3_set_authorizer(c.tls, c.db, funcPointer(authorizerTrampoline), c.id)
 }
 
 func authorizerTrampoline(_ *libc.TLS, id uintptr, action int32, z1, z2, z3, z4 uintptr) int32 {
-	v, ok := authorizers.Load(id)
-	if !ok {
+	v, ok := conns.Load(id)
+	if !ok || v.(*Conn).auth == nil {
 		return lib.SQLITE_DENY
 	}
 	c := v.(*Conn)
 	return int32(c.auth(int(action), cstr(z1), cstr(z2), cstr(z3), cstr(z4)))
+}
+
+// SetInterruptCheck installs fn as the connection's interrupt check (nil
+// removes it). While a statement runs, SQLite calls fn every progressOps
+// virtual-machine steps on the goroutine running the statement; when fn
+// returns true the statement stops with SQLITE_INTERRUPT ("interrupted"),
+// and an open transaction may have been rolled back. fn must not use the
+// connection.
+func (c *Conn) SetInterruptCheck(fn func() bool) { c.check = fn }
+
+// interrupt stops whatever runs on c, for good: c is being closed. It is
+// the one Conn method safe to call from another goroutine.
+func (c *Conn) interrupt() {
+	c.closing.Store(true)
+	if c.db != 0 {
+		// sqlite3_interrupt is safe from any thread; it also reaches work the
+		// progress handler does not see (a parse, a long single step).
+		lib.Xsqlite3_interrupt(c.tls, c.db)
+	}
+}
+
+func progressTrampoline(_ *libc.TLS, id uintptr) int32 {
+	v, ok := conns.Load(id)
+	if !ok {
+		return 1
+	}
+	c := v.(*Conn)
+	if c.closing.Load() || (c.check != nil && c.check()) {
+		return 1
+	}
+	return 0
 }
 
 func cstr(p uintptr) string {

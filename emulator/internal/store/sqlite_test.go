@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -46,7 +47,7 @@ func TestSQLiteWriteRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			err = s.Write(func(c *Conn) error {
+			err = s.Write(context.Background(), func(c *Conn) error {
 				return c.Exec("CREATE TABLE t (a INTEGER, b TEXT, c BLOB); INSERT INTO t VALUES (1, 'x', X'00FF')")
 			})
 			if err != nil {
@@ -57,7 +58,7 @@ func TestSQLiteWriteRead(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					err := s.Read(func(c *Conn) error {
+					err := s.Read(context.Background(), func(c *Conn) error {
 						st, _, err := c.Prepare("SELECT a, b, c FROM t", true)
 						if err != nil {
 							return err
@@ -77,7 +78,7 @@ func TestSQLiteWriteRead(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			err = s.Read(func(c *Conn) error { return c.Exec("INSERT INTO t VALUES (2, 'y', NULL)") })
+			err = s.Read(context.Background(), func(c *Conn) error { return c.Exec("INSERT INTO t VALUES (2, 'y', NULL)") })
 			var se *Error
 			if !errors.As(err, &se) || se.Error() != "attempt to write a readonly database: SQLITE_READONLY" {
 				t.Errorf("write on a reader: %v", err)
@@ -92,7 +93,7 @@ func TestErrorFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	err = s.Write(func(c *Conn) error { return c.Exec("SELECT * FORM t") })
+	err = s.Write(context.Background(), func(c *Conn) error { return c.Exec("SELECT * FORM t") })
 	var se *Error
 	if !errors.As(err, &se) || se.Error() != `near "FORM": syntax error at offset 9: SQLITE_ERROR` || se.Code != 1 {
 		t.Errorf("err = %v", err)
