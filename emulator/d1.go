@@ -53,6 +53,7 @@ func openD1Service(opts Options, dir string) (*d1.Service, error) {
 	svc, err := d1.Open(d1.Options{
 		Dir: dir, InMemory: opts.InMemory, Sync: opts.Sync,
 		Clock: opts.Clock, Logger: opts.Logger.With("svc", "d1"),
+		TemplateDir: d1TemplateDir(opts),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening D1: %w", err)
@@ -69,6 +70,21 @@ func openD1Service(opts Options, dir string) (*d1.Service, error) {
 		}
 	}
 	return svc, nil
+}
+
+// d1TemplateDir is where in-memory databases find their migrated templates
+// (d1.Options.TemplateDir): jobmatch-edge/ in the user's cache directory
+// ($XDG_CACHE_HOME, else ~/.cache), "" when there is none. Only an
+// in-memory start uses them; a state dir is migrated once and kept.
+func d1TemplateDir(opts Options) string {
+	if !opts.InMemory {
+		return ""
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "jobmatch-edge")
 }
 
 // migrationSource resolves a binding's migrations: migrations_dir relative

@@ -50,6 +50,11 @@ type serveFlags struct {
 // drainTimeout bounds how long a shutdown waits for in-flight requests.
 const drainTimeout = 10 * time.Second
 
+// cancelGrace is how long requests still running after the drain get to
+// answer once their contexts are cancelled (D1 interrupts their
+// statements), before the stores close under them.
+const cancelGrace = 2 * time.Second
+
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var f serveFlags
 	fs := newFlagSet("serve", "edge [serve] [flags]", stderr)
@@ -133,7 +138,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer em.Close()
 	if em.Auth != nil {
-		if err := em.Auth.EnsureUser(demoEmail, demoPassword); err != nil {
+		if err := em.Auth.EnsureUserWithHash(demoEmail, demoPasswordHash); err != nil {
 			return fmt.Errorf("seeding the demo user: %w", err)
 		}
 	}
@@ -168,8 +173,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	printBanner(stdout, em, base, extra, !f.noAPI)
 	logger.Info("edge started", "addr", ln.Addr().String(), "env", cfg.Env, "state_dir", stateLabel(f.stateDir, f.inMemory), "version", version)
 
+	// Every request's context derives from requests, cancelled when the drain ends.
+	requests, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	errc := make(chan error, len(servers))
 	for i := range servers {
+		servers[i].BaseContext = func(net.Listener) context.Context { return requests }
 		go func(s *http.Server, l net.Listener) {
 			if err := s.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
@@ -182,13 +191,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serving: %w", err)
 	}
 	logger.Info("shutting down: draining in-flight requests")
-	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-	defer cancel()
-	for _, s := range servers {
-		if err := s.Shutdown(sctx); err != nil {
-			logger.Warn("shutdown", "err", err)
+	drain := func(d time.Duration) {
+		sctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		for _, s := range servers {
+			if err := s.Shutdown(sctx); err != nil {
+				logger.Warn("shutdown", "err", err, "waited", d)
+			}
 		}
 	}
+	drain(drainTimeout)
+	cancelRequests()
+	drain(cancelGrace)
+	// Closing interrupts any D1 statement still running: it never waits on one.
 	if err := em.Close(); err != nil {
 		return fmt.Errorf("closing stores: %w", err)
 	}

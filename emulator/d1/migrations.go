@@ -212,8 +212,17 @@ func (db *Database) MigrationStates(ctx context.Context) ([]MigrationState, erro
 // ApplyMigrations applies every pending migration in order, each file and
 // its INSERT INTO the migrations table as one transaction. It returns the
 // names applied; the first failure stops the run (earlier files stay
-// applied) with a *MigrationError.
+// applied) with a *MigrationError. A fresh in-memory database gets the same
+// result from its migrated template when one can be used (template.go).
 func (db *Database) ApplyMigrations(ctx context.Context) ([]string, error) {
+	if names, ok := db.fromTemplate(ctx); ok {
+		return names, nil
+	}
+	return db.applyPending(ctx)
+}
+
+// applyPending applies the pending migrations one by one.
+func (db *Database) applyPending(ctx context.Context) ([]string, error) {
 	files, at, err := db.migrationFiles(ctx)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,9 @@ type Options struct {
 	Clock    runtime.Clock
 	Logger   *slog.Logger
 	Limits   *Limits // nil: DefaultLimits()
+	// TemplateDir is where migrated templates of in-memory databases are
+	// kept (template.go); "" applies every migration each time.
+	TemplateDir string
 }
 
 // Service holds every D1 database of the emulator.

@@ -47,6 +47,8 @@ type SQLiteOptions struct {
 	// Setup runs on every new connection (limits, authorizer) before it is
 	// used.
 	Setup func(*Conn) error
+
+	bare bool // OpenFileConn: the file's journal mode left as it is
 }
 
 // SQLite is one database: one writer connection, used by one goroutine at a
@@ -250,7 +252,7 @@ func openConn(path string, o SQLiteOptions, readOnly bool) (*Conn, error) {
 		}
 	}
 	pragmas := []string{"PRAGMA foreign_keys=ON"}
-	if !o.InMemory {
+	if !o.InMemory && !o.bare {
 		if !readOnly {
 			pragmas = append(pragmas, "PRAGMA journal_mode=WAL")
 		}
